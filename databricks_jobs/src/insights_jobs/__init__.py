@@ -1,0 +1,1 @@
+"""PySpark medallion jobs: bronze Parquet -> silver Delta -> gold Delta."""

@@ -1,0 +1,44 @@
+"""The local stand-in for a Databricks job cluster: one Spark session in this process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from pyspark.sql import SparkSession
+
+
+class JavaMissingError(RuntimeError):
+    """Local Spark needs a Java 17+ runtime on PATH (or JAVA_HOME)."""
+
+
+def _check_java() -> None:
+    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else None
+    java = java if java and os.path.exists(java) else shutil.which("java")
+    if not java:
+        raise JavaMissingError(
+            "Java was not found. Local Spark needs Java 17 or newer: install it "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) or set JAVA_HOME."
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    version = out.split('"')[1] if '"' in out else ""
+    major = int(version.split(".")[0]) if version[:1].isdigit() else 0
+    if major < 17:
+        raise JavaMissingError(f"Local Spark needs Java 17 or newer; found {version or out.strip()!r} at {java}.")
+
+
+def local_spark(cores: int = 2) -> SparkSession:
+    """Start (or reuse) the local session, configured like a small job cluster."""
+    _check_java()
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("customer-insights-local")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(cores * 2))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", os.environ.get("INSIGHTS_SPARK_DRIVER_MEMORY", "4g"))
+        .config("spark.sql.adaptive.enabled", "true")
+        .getOrCreate()
+    )
