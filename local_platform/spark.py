@@ -35,6 +35,7 @@ def local_spark(cores: int = 2) -> SparkSession:
         SparkSession.builder.master(f"local[{cores}]")
         .appName("customer-insights-local")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(cores * 2))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")

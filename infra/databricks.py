@@ -1,0 +1,212 @@
+"""Databricks: a premium workspace, Unity Catalog access to the lake, the wheel, the two jobs.
+
+Azure resources (workspace, access connector) come from pulumi-azure-native; what lives inside the
+workspace (storage credential, external locations, the wheel file, the jobs) comes from
+pulumi-databricks through a provider built from the new workspace. The workspace must be enabled for
+Unity Catalog (new workspaces are, through automatic metastore assignment).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native.databricks as azdbx
+import pulumi_databricks as dbx
+
+from infra.lake import LAYERS
+from infra.naming import Naming
+from infra.settings import JobClusterSettings
+from infra.wheel import Wheel, WheelBuildError
+
+WHEEL_FOLDER = "/Shared/customer-insights/wheels"
+JOB_CLUSTER_KEY = "job_cluster"
+# Entry points of the wheel (databricks_jobs/pyproject.toml [project.scripts]) and their jobs.
+JOBS = {
+    "silver": "insights-silver",
+    "gold": "insights-gold",
+}
+# Every Delta table Synapse serverless reads must stay at reader version 1: no deletion vectors,
+# whatever the workspace's default for new tables is. The jobs set it per table too.
+SPARK_CONF = {
+    "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
+}
+
+
+@dataclass(frozen=True)
+class DatabricksArgs:
+    naming: Naming
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: dict[str, str]
+    subscription_id: pulumi.Input[str]
+    lake_account_name: pulumi.Input[str]
+    lake_url: pulumi.Input[str]
+    wheel: Wheel
+    cluster: JobClusterSettings
+    alert_email: str
+
+
+def _new_cluster(cluster: JobClusterSettings, tags: dict[str, str]) -> dbx.JobJobClusterNewClusterArgs:
+    fixed = cluster.min_workers == cluster.max_workers
+    return dbx.JobJobClusterNewClusterArgs(
+        spark_version=cluster.spark_version,
+        node_type_id=cluster.node_type,
+        num_workers=cluster.min_workers if fixed else None,
+        autoscale=(
+            None
+            if fixed
+            else dbx.JobJobClusterNewClusterAutoscaleArgs(
+                min_workers=cluster.min_workers, max_workers=cluster.max_workers
+            )
+        ),
+        # Unity Catalog, one user (the job's run-as identity): path access to the external locations.
+        data_security_mode="SINGLE_USER",
+        spark_conf=SPARK_CONF,
+        azure_attributes=dbx.JobJobClusterNewClusterAzureAttributesArgs(
+            availability="SPOT_WITH_FALLBACK_AZURE" if cluster.spot else "ON_DEMAND_AZURE",
+            first_on_demand=1,
+        ),
+        custom_tags=tags,
+    )
+
+
+class Databricks(pulumi.ComponentResource):
+    def __init__(self, name: str, args: DatabricksArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("insights:databricks:Databricks", name, {}, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        managed_rg = pulumi.Output.all(args.subscription_id, args.naming.name("rg")).apply(
+            lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}-dbw-managed"
+        )
+        self.workspace = azdbx.Workspace(
+            f"{name}-workspace",
+            workspace_name=args.naming.name("dbw"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=azdbx.SkuArgs(name="premium"),
+            managed_resource_group_id=managed_rg,
+            tags=args.tags,
+            opts=child,
+        )
+        self.connector = azdbx.AccessConnector(
+            f"{name}-connector",
+            connector_name=args.naming.name("dbac"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            identity=azdbx.ManagedServiceIdentityArgs(type=azdbx.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+            tags=args.tags,
+            opts=child,
+        )
+
+        self.provider = dbx.Provider(
+            f"{name}-provider",
+            host=self.workspace.workspace_url.apply(lambda u: f"https://{u}"),
+            azure_workspace_resource_id=self.workspace.id,
+            opts=child,
+        )
+        in_workspace = pulumi.ResourceOptions(parent=self, provider=self.provider)
+
+        wheel = args.wheel
+        scripts = wheel.console_scripts()
+        for entry_point in JOBS.values():
+            if entry_point not in scripts:
+                raise WheelBuildError(
+                    f"{wheel.filename} has no entry point {entry_point!r} (databricks_jobs/pyproject.toml "
+                    f"[project.scripts] has {', '.join(sorted(scripts)) or 'none'}): the job would not start"
+                )
+        self.wheel_path = f"{WHEEL_FOLDER}/{wheel.filename}"
+        self.wheel_file = dbx.WorkspaceFile(
+            f"{name}-wheel",
+            path=self.wheel_path,
+            # The bytes, not a local path: the input is the same on every machine that builds it.
+            content_base64=base64.b64encode(wheel.path.read_bytes()).decode("ascii"),
+            opts=in_workspace,
+        )
+
+        self.jobs: dict[str, dbx.Job] = {}
+        for layer, entry_point in JOBS.items():
+            self.jobs[layer] = dbx.Job(
+                f"{name}-job-{layer}",
+                name=entry_point,
+                description=f"{entry_point}: the {layer} layer of the lake (run by ADF's {layer} activity)",
+                max_concurrent_runs=1,
+                timeout_seconds=args.cluster.timeout_minutes * 60,
+                parameters=[
+                    dbx.JobParameterArgs(name="lake", default=args.lake_url),
+                    dbx.JobParameterArgs(name="run_id", default="manual"),
+                ],
+                job_clusters=[
+                    dbx.JobJobClusterArgs(
+                        job_cluster_key=JOB_CLUSTER_KEY, new_cluster=_new_cluster(args.cluster, args.tags)
+                    )
+                ],
+                tasks=[
+                    dbx.JobTaskArgs(
+                        task_key=layer,
+                        job_cluster_key=JOB_CLUSTER_KEY,
+                        python_wheel_task=dbx.JobTaskPythonWheelTaskArgs(
+                            package_name=wheel.package,
+                            entry_point=entry_point,
+                            named_parameters={
+                                "lake": "{{job.parameters.lake}}",
+                                "run-id": "{{job.parameters.run_id}}",
+                            },
+                        ),
+                        libraries=[dbx.JobTaskLibraryArgs(whl=f"/Workspace{self.wheel_path}")],
+                    )
+                ],
+                email_notifications=dbx.JobEmailNotificationsArgs(on_failures=[args.alert_email]),
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=self.provider,
+                    depends_on=[self.wheel_file],
+                ),
+            )
+
+        self.workspace_id: pulumi.Output[str] = self.workspace.id
+        self.workspace_url: pulumi.Output[str] = self.workspace.workspace_url
+        self.connector_id: pulumi.Output[str] = self.connector.id
+        self.connector_principal_id: pulumi.Output[str] = self.connector.identity.apply(lambda i: i.principal_id)
+        self.silver_job_id: pulumi.Output[str] = self.jobs["silver"].id
+        self.gold_job_id: pulumi.Output[str] = self.jobs["gold"].id
+        self.register_outputs({"workspaceUrl": self.workspace_url, "wheel": wheel.filename})
+
+
+@dataclass(frozen=True)
+class LakeCatalogArgs:
+    naming: Naming
+    provider: dbx.Provider
+    connector_id: pulumi.Input[str]
+    lake_account_name: pulumi.Input[str]
+
+
+class LakeCatalog(pulumi.ComponentResource):
+    """Unity Catalog's way to the lake: a storage credential (the access connector) and one external
+    location per container. Declared after the role assignments (Unity Catalog checks its access when
+    it creates a location), which is why it is a component of its own."""
+
+    def __init__(self, name: str, args: LakeCatalogArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("insights:databricks:LakeCatalog", name, {}, opts)
+        in_workspace = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        self.storage_credential = dbx.StorageCredential(
+            f"{name}-credential",
+            name=args.naming.name("lake"),
+            comment="The access connector's identity, for the lake's containers",
+            azure_managed_identity=dbx.StorageCredentialAzureManagedIdentityArgs(access_connector_id=args.connector_id),
+            opts=in_workspace,
+        )
+        self.external_locations: dict[str, dbx.ExternalLocation] = {}
+        for layer in LAYERS:
+            self.external_locations[layer] = dbx.ExternalLocation(
+                f"{name}-{layer}",
+                name=args.naming.name(layer),
+                url=pulumi.Output.from_input(args.lake_account_name).apply(
+                    lambda account, layer=layer: f"abfss://{layer}@{account}.dfs.core.windows.net/"
+                ),
+                credential_name=self.storage_credential.name,
+                comment=f"The lake's {layer} container",
+                opts=in_workspace,
+            )
+        self.register_outputs({"credential": self.storage_credential.name})

@@ -1,0 +1,236 @@
+"""The stack's configuration, read once and validated before any resource is declared.
+
+Every difference between environments lives in `Pulumi.<stack>.yaml` under the project's namespace
+(`customer-insights:`). `load_settings()` reads every key this program knows, rejects unknown ones (a
+typo is an error, not a silently ignored value) and validates the rest with pydantic. A failure is a
+`ConfigError` whose message names each bad key, e.g. `customer-insights:jobCluster.maxWorkers`.
+Components never read `pulumi.Config` themselves: they receive these typed values.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+NAMESPACE = "customer-insights"
+
+_SLUG = r"^[a-z][a-z0-9]*$"
+
+
+class ConfigError(Exception):
+    """The stack configuration is missing a value or has a wrong one; the message names the keys."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Group(_Model):
+    """An Entra ID group: its display name (used in SQL) and its object id (used in role assignments)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    object_id: Annotated[str, Field(alias="objectId")]
+
+    @field_validator("object_id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", value):
+            raise ValueError("must be an Entra object id (a GUID)")
+        return value.lower()
+
+
+class Groups(_Model):
+    platform_admins: Annotated[Group, Field(alias="platformAdmins")]
+    analysts: Group
+    data_engineers: Annotated[Group | None, Field(alias="dataEngineers")] = None
+
+
+class LakeSettings(_Model):
+    sku: Literal["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_GZRS", "Standard_RAGRS"]
+    bronze_cool_after_days: Annotated[int | None, Field(alias="bronzeCoolAfterDays", ge=1)] = None
+    bronze_delete_after_days: Annotated[int, Field(alias="bronzeDeleteAfterDays", ge=7, le=36500)]
+
+    @model_validator(mode="after")
+    def _cool_before_delete(self) -> LakeSettings:
+        if self.bronze_cool_after_days is not None and self.bronze_cool_after_days >= self.bronze_delete_after_days:
+            raise ValueError("bronzeCoolAfterDays must be smaller than bronzeDeleteAfterDays")
+        return self
+
+
+class VaultSettings(_Model):
+    purge_protection: Annotated[bool, Field(alias="purgeProtection")]
+    soft_delete_retention_days: Annotated[int, Field(alias="softDeleteRetentionDays", ge=7, le=90)]
+
+
+class SourceSettings(_Model):
+    server: Annotated[str, Field(min_length=1)]
+    database: Annotated[str, Field(min_length=1)]
+    user: Annotated[str, Field(min_length=1)]
+    password_secret_name: Annotated[str, Field(alias="passwordSecretName", pattern=r"^[0-9a-zA-Z-]{1,127}$")] = (
+        "source-sql-password"
+    )
+    encrypt: Literal["mandatory", "optional", "strict"] = "mandatory"
+    trust_server_certificate: Annotated[bool, Field(alias="trustServerCertificate")] = False
+
+
+class TriggerSettings(_Model):
+    time: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+    time_zone: Annotated[str, Field(alias="timeZone", min_length=1)]
+    start_date: Annotated[date, Field(alias="startDate")]
+    enabled: bool
+
+    @property
+    def hour(self) -> int:
+        return int(self.time.split(":")[0])
+
+    @property
+    def minute(self) -> int:
+        return int(self.time.split(":")[1])
+
+
+class JobClusterSettings(_Model):
+    spark_version: Annotated[str, Field(alias="sparkVersion", min_length=1)]
+    node_type: Annotated[str, Field(alias="nodeType", min_length=1)]
+    min_workers: Annotated[int, Field(alias="minWorkers", ge=0, le=100)]
+    max_workers: Annotated[int, Field(alias="maxWorkers", ge=0, le=100)]
+    spot: bool
+    timeout_minutes: Annotated[int, Field(alias="timeoutMinutes", ge=5, le=1440)] = 120
+
+    @model_validator(mode="after")
+    def _range(self) -> JobClusterSettings:
+        if self.max_workers < self.min_workers:
+            raise ValueError("maxWorkers must be at least minWorkers")
+        return self
+
+
+class FirewallRule(_Model):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")]
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _ipv4(cls, value: str) -> str:
+        try:
+            ipaddress.IPv4Address(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not an IPv4 address") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _not_open(self) -> FirewallRule:
+        start, end = ipaddress.IPv4Address(self.start), ipaddress.IPv4Address(self.end)
+        if end < start:
+            raise ValueError("end must not be below start")
+        if int(end) - int(start) >= 2**24:
+            raise ValueError("a rule may open at most a /8; the serverless endpoint is not for the whole internet")
+        return self
+
+
+class SynapseSettings(_Model):
+    database: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+    firewall_rules: Annotated[list[FirewallRule], Field(alias="firewallRules")] = []
+
+    @field_validator("firewall_rules")
+    @classmethod
+    def _unique_names(cls, rules: list[FirewallRule]) -> list[FirewallRule]:
+        names = [r.name for r in rules]
+        if len(names) != len(set(names)):
+            raise ValueError("rule names must be unique")
+        return rules
+
+
+class MonitoringSettings(_Model):
+    alert_email: Annotated[str, Field(alias="alertEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    log_retention_days: Annotated[int, Field(alias="logRetentionDays", ge=30, le=730)]
+
+
+class Settings(_Model):
+    """Everything the program needs from the stack, typed."""
+
+    location: Annotated[str, Field(pattern=r"^[a-z0-9]+$")]
+    environment: Annotated[str, Field(pattern=_SLUG, min_length=2, max_length=8)]
+    prefix: Annotated[str, Field(pattern=_SLUG, min_length=2, max_length=6)] = "cip"
+    tags: dict[str, str] = {}
+    lake: LakeSettings
+    vault: VaultSettings
+    source: SourceSettings
+    trigger: TriggerSettings
+    job_cluster: Annotated[JobClusterSettings, Field(alias="jobCluster")]
+    synapse: SynapseSettings
+    groups: Groups
+    monitoring: MonitoringSettings
+    # The on-prem SQL Server password: only ever an Output marked secret, never a plain value.
+    source_password: Annotated[Any, Field(alias="sourcePassword", exclude=True)] = None
+
+
+# Keys read as plain strings; every other key is structured (YAML object or list).
+_SCALAR_KEYS = {"location", "environment", "prefix"}
+SECRET_KEYS = {"sourcePassword"}
+KNOWN_KEYS = {(field.alias or name) for name, field in Settings.model_fields.items()}
+
+
+def _error_lines(exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = "is required but not set"
+        elif err["type"] == "extra_forbidden":
+            msg = "is not a known key"
+        lines.append(f"  {NAMESPACE}:{loc}: {msg}")
+    return lines
+
+
+def load_settings(config: pulumi.Config | None = None) -> Settings:
+    """Read and validate the stack config; raise `ConfigError` naming every bad key."""
+    config = config or pulumi.Config(NAMESPACE)
+    problems: list[str] = []
+
+    all_keys = set(CONFIG.get()) | set(get_config_env())
+    present = {key.split(":", 1)[1] for key in all_keys if key.startswith(f"{NAMESPACE}:")}
+    for key in sorted(present - KNOWN_KEYS):
+        problems.append(f"  {NAMESPACE}:{key}: is not a known key (known: {', '.join(sorted(KNOWN_KEYS))})")
+
+    raw: dict[str, Any] = {}
+    for key in sorted(KNOWN_KEYS - SECRET_KEYS):
+        value = config.get(key)
+        if value is None:
+            continue
+        if key in _SCALAR_KEYS:
+            raw[key] = value
+            continue
+        try:
+            raw[key] = json.loads(value)
+        except json.JSONDecodeError:
+            problems.append(f"  {NAMESPACE}:{key}: must be a YAML object, got {value!r}")
+
+    full = f"{NAMESPACE}:sourcePassword"
+    if config.get("sourcePassword") is None:
+        problems.append(
+            f"  {full}: is required but not set (pulumi config set --secret sourcePassword ... -s {pulumi.get_stack()})"
+        )
+    elif not (is_config_secret(full) or full in get_config_secret_keys_env()):
+        problems.append(f"  {full}: must be stored encrypted: pulumi config set --secret sourcePassword ...")
+
+    settings: Settings | None = None
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_error_lines(exc))
+
+    if problems:
+        raise ConfigError(
+            f"stack {pulumi.get_stack()!r} has invalid configuration (Pulumi.{pulumi.get_stack()}.yaml):\n"
+            + "\n".join(problems)
+        )
+    assert settings is not None
+    return settings.model_copy(update={"source_password": config.require_secret("sourcePassword")})

@@ -1,0 +1,146 @@
+"""Applying `synapse_views/` to the Synapse serverless endpoint at deploy time (a dynamic resource).
+
+What the scripts are, the order they run in, which database each targets (`-- database: master`) and
+how the `$(name)` placeholders are quoted (identifiers bracketed, literals N'...') is defined once, in
+the `synapse_views` package, which the local platform uses too; this module only sends the result.
+
+Create and update open one connection to `master` with an Entra token for the deploying identity
+(azure-identity's DefaultAzureCredential: `az login`, OIDC in CI, or a managed identity) through
+`mssql-python`, send every batch in order (`USE` between databases), then drop the views whose files
+were removed. Delete drops the serving database. `open_connection` is the seam the tests replace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
+
+import synapse_views
+from synapse_views import SqlScriptError, check_placeholders, quote_identifier, quote_literal, view_names
+
+__all__ = ["SqlScriptError", "SynapseSqlProvider", "SynapseSqlScripts", "drop_plan", "plan"]
+
+TOKEN_SCOPE = "https://database.windows.net/.default"
+SQL_COPT_SS_ACCESS_TOKEN = 1256
+INPUT_KEYS = ("server", "database", "scripts", "parameters")
+
+
+def plan(props: dict[str, Any], previous_views: Iterable[str] = ()) -> list[str]:
+    """Every statement that create/update sends, in order, on one connection opened on `master`."""
+    statements = synapse_views.statements(props["scripts"], props["parameters"], props["database"])
+    removed = sorted(set(previous_views) - set(view_names(props["scripts"])))
+    if removed:
+        statements.append(f"USE {quote_identifier(props['database'])}")
+        statements.extend(f"DROP VIEW IF EXISTS {view}" for view in removed)
+    return statements
+
+
+def drop_plan(props: dict[str, Any]) -> list[str]:
+    name = props["database"]
+    return [f"IF DB_ID({quote_literal(name)}) IS NOT NULL DROP DATABASE {quote_identifier(name)}"]
+
+
+def scripts_digest(scripts: Iterable[dict[str, str]]) -> str:
+    digest = hashlib.sha256()
+    for script in scripts:
+        digest.update(script["path"].encode() + b"\0" + script["sql"].encode() + b"\0")
+    return digest.hexdigest()
+
+
+# --- the connection seam ------------------------------------------------------------------------
+
+
+def _token_struct() -> bytes:
+    from azure.identity import DefaultAzureCredential
+
+    token = DefaultAzureCredential().get_token(TOKEN_SCOPE).token.encode("utf-16-le")
+    return struct.pack(f"<I{len(token)}s", len(token), token)
+
+
+def open_connection(server: str, database: str) -> Any:
+    """A DB-API connection to the serverless endpoint, authenticated with an Entra access token."""
+    import mssql_python
+
+    return mssql_python.connect(
+        f"Server=tcp:{server},1433;Database={database};Encrypt=yes;TrustServerCertificate=no;",
+        autocommit=True,
+        attrs_before={SQL_COPT_SS_ACCESS_TOKEN: _token_struct()},
+    )
+
+
+def execute(server: str, statements: list[str], connect: Callable[[str, str], Any] | None = None) -> None:
+    connection = (connect or open_connection)(server, "master")
+    try:
+        cursor = connection.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+    finally:
+        connection.close()
+
+
+# --- the dynamic provider ----------------------------------------------------------------------
+
+
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {key: props.get(key) for key in INPUT_KEYS}
+
+
+class SynapseSqlProvider(ResourceProvider):
+    """Create/update/delete of the serverless database and the scripts applied to it."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        execute(props["server"], plan(props))
+        outs = {**_inputs(props), "views": view_names(props["scripts"]), "digest": scripts_digest(props["scripts"])}
+        return CreateResult(id_=f"{props['server']}/{props['database']}", outs=outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changed = [key for key in INPUT_KEYS if olds.get(key) != news.get(key)]
+        replaces = [key for key in ("server", "database") if key in changed]
+        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        execute(news["server"], plan(news, previous_views=olds.get("views") or []))
+        return UpdateResult(
+            outs={**_inputs(news), "views": view_names(news["scripts"]), "digest": scripts_digest(news["scripts"])}
+        )
+
+    def delete(self, _id: str, props: dict[str, Any]) -> None:
+        execute(props["server"], drop_plan(props))
+
+
+class SynapseSqlScripts(pulumi.dynamic.Resource):
+    """The serverless database and the scripts of synapse_views/, applied by `SynapseSqlProvider`."""
+
+    views: pulumi.Output[list[str]]
+    digest: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        server: pulumi.Input[str],
+        database: str,
+        scripts: list[dict[str, str]],
+        parameters: dict[str, dict[str, Any]],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        # Fail before anything is declared, not halfway through a deploy, on a placeholder without a
+        # parameter (the parameter names are plain; only their values may be outputs).
+        check_placeholders(scripts, set(parameters))
+        super().__init__(
+            SynapseSqlProvider(),
+            name,
+            {
+                "server": server,
+                "database": database,
+                "scripts": scripts,
+                "parameters": parameters,
+                "views": None,
+                "digest": None,
+            },
+            opts,
+        )

@@ -1,0 +1,29 @@
+-- gold.agg_daily_sales: one row per (order_date, category, subcategory, gender), sales only.
+-- products_sold and revenue add up across rows; order_lines, orders and customers are distinct counts
+-- within the cell: never add them up across days or categories (use gold.sales for those).
+CREATE OR ALTER VIEW gold.agg_daily_sales AS
+SELECT
+    agg.order_date,
+    agg.category,
+    agg.subcategory,
+    agg.gender,
+    agg.products_sold,
+    agg.revenue,
+    agg.order_lines,
+    agg.orders,
+    agg.customers
+FROM OPENROWSET(
+    BULK 'agg_daily_sales/',
+    DATA_SOURCE = 'gold_lake',
+    FORMAT = 'DELTA'
+) WITH (
+    order_date DATE,
+    category VARCHAR(100),
+    subcategory VARCHAR(100),
+    gender VARCHAR(10),
+    products_sold BIGINT,
+    revenue DECIMAL(38, 6),
+    order_lines BIGINT,
+    orders BIGINT,
+    customers BIGINT
+) AS agg;

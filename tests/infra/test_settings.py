@@ -1,0 +1,106 @@
+"""Bad stack config fails before any resource is declared, with a message naming the key."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.offline import Resource, run_program, stack_config
+from infra.settings import ConfigError
+from tests.infra.conftest import SECRETS
+
+NS = "customer-insights"
+
+
+def dev_config(**changes: object) -> dict[str, str]:
+    """The dev stack's config with some keys replaced (None removes a key); objects as JSON."""
+    config = stack_config("dev")
+    for key, value in changes.items():
+        full = f"{NS}:{key}"
+        if value is None:
+            config.pop(full, None)
+        else:
+            config[full] = value if isinstance(value, str) else json.dumps(value)
+    return config
+
+
+def nested(key: str, **changes: object) -> object:
+    value = json.loads(stack_config("dev")[f"{NS}:{key}"])
+    value.update(changes)
+    return value
+
+
+def fails(config: dict[str, str], secrets: dict[str, str] | None = SECRETS) -> str:
+    recorded: list[Resource] = []
+    with pytest.raises(ConfigError) as error:
+        run_program("dev", config=config, secrets=secrets, recorded=recorded)
+    assert recorded == [], "resources were declared before the config was validated"
+    return str(error.value)
+
+
+def test_the_committed_stack_files_are_valid(dev_run, prod_run) -> None:
+    assert dev_run.outputs["factoryName"].startswith("adf-cip-dev-")
+    assert prod_run.outputs["factoryName"].startswith("adf-cip-prod-")
+
+
+def test_a_missing_key_is_named() -> None:
+    message = fails(dev_config(monitoring=None))
+    assert f"{NS}:monitoring: is required but not set" in message
+    assert "Pulumi.dev.yaml" in message
+
+
+def test_a_missing_nested_key_is_named() -> None:
+    cluster = nested("jobCluster")
+    del cluster["nodeType"]
+    assert f"{NS}:jobCluster.nodeType: is required but not set" in fails(dev_config(jobCluster=cluster))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("jobCluster", {"maxWorkers": 0}, "jobCluster: maxWorkers must be at least minWorkers"),
+        ("jobCluster", {"minWorkers": "two"}, "jobCluster.minWorkers: Input should be a valid integer"),
+        ("trigger", {"time": "25:00"}, "trigger.time: String should match pattern"),
+        ("trigger", {"startDate": "yesterday"}, "trigger.startDate: Input should be a valid date"),
+        ("vault", {"softDeleteRetentionDays": 3}, "vault.softDeleteRetentionDays: Input should be greater than"),
+        ("lake", {"sku": "Premium_LRS"}, "lake.sku: Input should be 'Standard_LRS'"),
+        ("lake", {"bronzeCoolAfterDays": 60}, "lake: bronzeCoolAfterDays must be smaller than bronzeDeleteAfterDays"),
+        ("monitoring", {"alertEmail": "nobody"}, "monitoring.alertEmail: String should match pattern"),
+        ("source", {"passwrd": "x"}, "source.passwrd: is not a known key"),
+    ],
+)
+def test_a_wrong_value_is_named(key: str, value: dict, expected: str) -> None:
+    assert f"{NS}:{expected}" in fails(dev_config(**{key: nested(key, **value)}))
+
+
+def test_an_open_firewall_rule_is_refused() -> None:
+    synapse = nested("synapse", firewallRules=[{"name": "all", "start": "0.0.0.0", "end": "255.255.255.255"}])
+    assert f"{NS}:synapse.firewallRules.0: a rule may open at most a /8" in fails(dev_config(synapse=synapse))
+
+
+def test_a_bad_group_object_id_is_named() -> None:
+    groups = nested("groups")
+    groups["analysts"]["objectId"] = "sg-insights-analysts"
+    assert f"{NS}:groups.analysts.objectId: must be an Entra object id (a GUID)" in fails(dev_config(groups=groups))
+
+
+def test_a_misspelt_key_is_an_error_not_ignored() -> None:
+    config = dev_config()
+    config[f"{NS}:jobClustr"] = config[f"{NS}:jobCluster"]
+    assert f"{NS}:jobClustr: is not a known key" in fails(config)
+
+
+def test_an_environment_name_that_would_not_fit_azure_names_is_refused() -> None:
+    assert f"{NS}:environment: String should have at most 8 characters" in fails(dev_config(environment="development"))
+
+
+def test_the_source_password_must_be_set_and_secret() -> None:
+    assert f"{NS}:sourcePassword: is required but not set" in fails(dev_config(), secrets={})
+    plain = dev_config(sourcePassword="hunter2")
+    assert f"{NS}:sourcePassword: must be stored encrypted" in fails(plain, secrets={})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    message = fails(dev_config(monitoring=None, trigger=nested("trigger", time="7am")), secrets={})
+    assert message.count(f"{NS}:") == 3
