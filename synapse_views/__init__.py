@@ -173,9 +173,7 @@ def _meaningful(batch: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in batch.splitlines())
 
 
-def batches(
-    scripts: Iterable[Mapping[str, str]], parameters: Mapping[str, Mapping[str, Any]]
-) -> list[dict[str, str]]:
+def batches(scripts: Iterable[Mapping[str, str]], parameters: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
     """Every batch to send, in order: `[{"path", "target" (master | database), "sql"}, ...]`."""
     out = []
     for script in scripts:

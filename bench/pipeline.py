@@ -1,0 +1,139 @@
+"""Benchmark of the local pipeline: full and incremental runs at scale 1 and 10, against DuckDB's floor.
+
+For each scale: generate a source, run the master pipeline from an empty lake (full), change about 1%
+of the order rows with `advance`, run again (incremental). Beside them, the time DuckDB takes to compute
+the same KPIs straight from the source file: the floor no pipeline can beat, reported as a ratio.
+
+    uv run python -m bench.pipeline [--scales 1 10] [--out bench/results/pipeline.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from local_platform.kpis import KpiFilter, compute_kpis
+from local_platform.pipeline import run_pipeline
+from local_platform.source import advance, generate
+from local_platform.spark import local_spark
+
+console = Console()
+
+# The KPIs of DESIGN.md straight from the source tables (the floor: no extraction, no lake).
+FLOOR_SQL = """
+WITH sales AS (
+    SELECT d.SalesOrderID, h.CustomerID, d.OrderQty, d.LineTotal
+    FROM SalesLT.SalesOrderDetail d
+    JOIN SalesLT.SalesOrderHeader h USING (SalesOrderID)
+    JOIN SalesLT.Product p USING (ProductID)
+    JOIN SalesLT.Customer c ON c.CustomerID = h.CustomerID
+    WHERE h.Status NOT IN (4, 6)
+)
+SELECT sum(OrderQty), sum(LineTotal), count(DISTINCT SalesOrderID), count(DISTINCT CustomerID) FROM sales
+"""
+
+
+def floor_seconds(source: Path, repeat: int = 3) -> float:
+    """Best of `repeat` runs of the KPI query on the source file."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        with duckdb.connect(str(source), read_only=True) as con:
+            con.sql(FLOOR_SQL).fetchall()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def timed_run(source: Path, lake: Path) -> dict:
+    quiet = Console(quiet=True)
+    started = time.perf_counter()
+    summary = run_pipeline(source, lake, console=quiet)
+    seconds = time.perf_counter() - started
+    if summary.status != "Succeeded":
+        raise SystemExit(f"pipeline failed: {summary.error}")
+    rows = sum(summary.extracted.values())
+    return {
+        "seconds": round(seconds, 2),
+        "rows_extracted": rows,
+        "rows_per_second": round(rows / seconds) if seconds else None,
+        "stages": summary.stage_seconds,
+    }
+
+
+def bench_scale(scale: float, work: Path) -> dict:
+    source, lake = work / f"source-{scale}.duckdb", work / f"lake-{scale}"
+    console.print(f"[bold]scale {scale}[/bold]: generating the source…")
+    started = time.perf_counter()
+    generate(source, scale=scale, seed=42, overwrite=True)
+    generate_seconds = time.perf_counter() - started
+    console.print(f"  generated in {generate_seconds:.1f}s; full run…")
+    full = timed_run(source, lake)
+    console.print(f"  full run {full['seconds']}s; changing ~1% of order rows…")
+    changes = advance(source, days=1, seed=7, update_share=0.01)
+    incremental = timed_run(source, lake)
+    console.print(f"  incremental run {incremental['seconds']}s")
+    kpi_started = time.perf_counter()
+    compute_kpis(lake, KpiFilter())
+    kpi_seconds = time.perf_counter() - kpi_started
+    floor = floor_seconds(source)
+    return {
+        "scale": scale,
+        "generate_seconds": round(generate_seconds, 2),
+        "full": full,
+        "changes": changes if isinstance(changes, dict) else str(changes),
+        "incremental": incremental,
+        "incremental_over_full": round(incremental["seconds"] / full["seconds"], 3),
+        "kpis_from_gold_seconds": round(kpi_seconds, 4),
+        "floor_duckdb_from_source_seconds": round(floor, 4),
+        "full_over_floor": round(full["seconds"] / floor, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
+    parser.add_argument("--out", type=Path, default=Path("bench/results/pipeline.json"))
+    args = parser.parse_args(argv)
+
+    console.print("Starting local Spark…")
+    started = time.perf_counter()
+    local_spark().sparkContext.setLogLevel("ERROR")
+    spark_seconds = time.perf_counter() - started
+    work = Path(tempfile.mkdtemp(prefix="insights-bench-"))
+    try:
+        results = [bench_scale(scale, work) for scale in args.scales]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    table = Table(title=f"Local pipeline (Spark start {spark_seconds:.1f}s, not included below)")
+    for column in ("scale", "full s", "rows/s", "incremental s", "incr/full", "floor s", "full/floor"):
+        table.add_column(column, justify="right")
+    for r in results:
+        table.add_row(
+            f"{r['scale']:g}",
+            f"{r['full']['seconds']:.1f}",
+            f"{r['full']['rows_per_second']:,}",
+            f"{r['incremental']['seconds']:.1f}",
+            f"{r['incremental_over_full']:.2f}",
+            f"{r['floor_duckdb_from_source_seconds']:.3f}",
+            f"{r['full_over_floor']:,.0f}x",
+        )
+    console.print(table)
+    for r in results:
+        console.print(f"scale {r['scale']:g} stages (full): {r['full']['stages']}")
+        console.print(f"scale {r['scale']:g} stages (incremental): {r['incremental']['stages']}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"spark_start_seconds": round(spark_seconds, 2), "results": results}, indent=2))
+    console.print(f"Figures written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""`insights`: the Customer Insights Platform on one machine."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from local_platform.source.cli import app as source_app
+
+DEFAULT_SOURCE = Path("data/source.duckdb")
+DEFAULT_LAKE = Path("data/lake")
+DEFAULT_SCALE = 1.0
+
+console = Console(stderr=True)
+app = typer.Typer(
+    help="Customer Insights Platform: the daily pipeline (ADF -> Databricks -> Synapse) on one machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(source_app, name="source", help="The local stand-in for the on-premises SQL Server.")
+
+LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder (bronze/, silver/, gold/, control/).")]
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+@app.command()
+def run(
+    source: Annotated[
+        Path, typer.Option("--source", help="Source database (DuckDB, schema SalesLT).")
+    ] = DEFAULT_SOURCE,
+    lake: LakeOption = DEFAULT_LAKE,
+) -> None:
+    """Run the daily master pipeline: extract changes to bronze, build silver and gold, show the KPIs."""
+    _run_daily(source, lake)
+
+
+def _run_daily(source: Path, lake: Path) -> None:
+    """Run the pipeline once (generating the embedded sample on first use) and print what it did."""
+    from local_platform.kpis import KpiFilter, compute_kpis
+    from local_platform.pipeline import run_pipeline
+    from local_platform.source import generate
+    from local_platform.spark import JavaMissingError
+
+    if not source.exists():
+        if source != DEFAULT_SOURCE:
+            raise _fail(f"source database {source} does not exist (create one with `insights source generate`)")
+        console.print(f"No source at {source}: generating the embedded sample (scale {DEFAULT_SCALE:g}, seed 42)…")
+        source.parent.mkdir(parents=True, exist_ok=True)
+        generate(source, scale=DEFAULT_SCALE, seed=42)
+    try:
+        summary = run_pipeline(source, lake, console=console)
+    except JavaMissingError as error:
+        raise _fail(str(error)) from None
+    _print_summary(summary)
+    if summary.status != "Succeeded":
+        raise _fail(f"pipeline run {summary.run_id} failed: {summary.error}")
+    _print_kpis(compute_kpis(lake, KpiFilter()), title="KPIs over all orders")
+
+
+def _print_summary(summary) -> None:
+    table = Table(title=f"Run {summary.run_id}: {summary.status} in {summary.total_seconds:.1f}s")
+    table.add_column("stage")
+    table.add_column("figures")
+    table.add_column("seconds", justify="right")
+    extracted = sum(summary.extracted.values())
+    details = ", ".join(f"{name} {rows:,}" for name, rows in summary.extracted.items() if rows)
+    stages = summary.stage_seconds
+    table.add_row(
+        "extract to bronze", f"{extracted:,} rows ({details or 'no changes'})", f"{stages.get('Extract Tables', 0):.1f}"
+    )
+    table.add_row("silver", _figures(summary.silver), f"{stages.get('Build Silver', 0):.1f}")
+    table.add_row("commit watermarks", "", f"{stages.get('Commit Watermarks', 0):.1f}")
+    table.add_row("gold", _figures(summary.gold), f"{stages.get('Build Gold', 0):.1f}")
+    console.print(table)
+
+
+def _figures(output) -> str:
+    if not isinstance(output, dict):
+        return "" if output is None else str(output)
+    return ", ".join(
+        f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}" for key, value in output.items()
+    )
+
+
+@app.command()
+def kpis(
+    lake: LakeOption = DEFAULT_LAKE,
+    start: Annotated[str | None, typer.Option(help="First order date (YYYY-MM-DD), inclusive.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last order date (YYYY-MM-DD), inclusive.")] = None,
+    category: Annotated[list[str] | None, typer.Option(help="Top-level category; repeat for several.")] = None,
+    gender: Annotated[list[str] | None, typer.Option(help="Female, Male or Unknown; repeat for several.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the KPI document as JSON.")] = False,
+) -> None:
+    """Print the KPIs for a filter (products sold, revenue, orders, customers, gender split)."""
+    from local_platform.kpis import KpiError, KpiFilter, compute_kpis
+
+    try:
+        filters = KpiFilter(
+            start=_date("--start", start),
+            end=_date("--end", end),
+            categories=tuple(category or ()),
+            genders=tuple(gender or ()),
+        )
+        document = compute_kpis(lake, filters)
+    except KpiError as error:
+        raise _fail(str(error)) from None
+    if as_json:
+        typer.echo(json.dumps(document))
+        return
+    _print_kpis(document, title="KPIs")
+
+
+def _print_kpis(document: dict, title: str) -> None:
+    table = Table(title=title)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key in ("products_sold", "revenue", "orders", "customers"):
+        table.add_row(key.replace("_", " "), f"{document[key]:,}" if isinstance(document[key], int) else document[key])
+    for gender_name, count in document["customers_by_gender"].items():
+        share = count / document["customers"] if document["customers"] else 0
+        table.add_row(f"customers {gender_name}", f"{count:,} ({share:.1%})")
+    for row in document["by_category"]:
+        table.add_row(f"revenue {row['category']}", row["revenue"])
+    Console().print(table)
+
+
+def _date(option: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
+def dashboard(
+    lake: Annotated[
+        Path | None, typer.Option("--lake", help="Lake folder whose gold the local views read (default data/lake).")
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8050,
+    serving: Annotated[
+        str | None,
+        typer.Option(
+            "--serving", help="local (DuckDB views over --lake) or synapse (default: $INSIGHTS_SERVING or local)."
+        ),
+    ] = None,
+    workspace: Annotated[str | None, typer.Option(help="Synapse workspace name, for --serving synapse.")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="Serverless database, for --serving synapse (default insights).")
+    ] = None,
+) -> None:
+    """Serve the KPI dashboard on 127.0.0.1 and print its URL (Ctrl-C stops it)."""
+    from local_platform.serving import ServingConfig, ServingError
+
+    try:
+        config = ServingConfig.from_env(kind=serving, lake=lake, workspace=workspace, database=database)
+    except ServingError as error:
+        raise _fail(str(error)) from None
+    _serve_dashboard(config, port)
+
+
+@app.command()
+def demo(
+    source: Annotated[
+        Path, typer.Option("--source", help="Source database (generated at scale 1 if missing).")
+    ] = DEFAULT_SOURCE,
+    lake: LakeOption = DEFAULT_LAKE,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8050,
+) -> None:
+    """The platform on one machine: a sample source, the daily pipeline, then the dashboard at a local URL."""
+    from local_platform.serving import ServingConfig
+
+    console.print(f"1/2 Pipeline: {source} -> bronze -> silver -> gold in {lake}")
+    _run_daily(source, lake)
+    console.print("2/2 Dashboard:")
+    _serve_dashboard(ServingConfig(kind="local", lake=lake), port)
+
+
+def _serve_dashboard(config, port: int) -> None:
+    from dashboard import DashboardServer, create_app
+    from local_platform.serving import ServingError, open_source
+
+    try:
+        source = open_source(config)
+        console.print(
+            f"Reading the serving views: {source.label}" + (f" ({config.lake})" if config.kind == "local" else "")
+        )
+        server = DashboardServer(create_app(source), port=port)
+    except ServingError as error:
+        raise _fail(str(error)) from None
+    except OSError as error:
+        raise _fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+    console.print(f"[green]Dashboard ready:[/green] {server.url}  (Ctrl-C to stop)")
+    typer.echo(server.url)
+    try:
+        server.serve_forever()  # returns on Ctrl-C (werkzeug's server catches KeyboardInterrupt)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    console.print("Stopped.")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,366 @@
+"""The serving views of `synapse_views/`, run on DuckDB over a lake folder's gold Delta tables.
+
+Each view file is parsed as T-SQL (`SynapseServerless`); its `OPENROWSET(BULK '<table>/', DATA_SOURCE =
+'gold_lake', FORMAT = 'DELTA') WITH (...)` is bound to the local Delta table `<lake>/gold/<table>`: the
+data source's location comes from the setup script (`LOCATION = $(goldUrl)`, bound here to
+`<lake>/gold`), the table is read with `deltalake` into Arrow (DuckDB's delta extension cannot be
+downloaded here) and loaded into DuckDB with the view's typed column list, and the view itself is written
+out for DuckDB by sqlglot. What Synapse would refuse, this refuses too, with the table and column named:
+a missing table or column, a Delta type the `WITH` type does not read, a table above reader version 1.
+
+The loaded tables are a snapshot: `LocalViews` reloads them when a Delta table's version changes (checked
+at most every `refresh_seconds`), so a dashboard left open shows the next pipeline run's gold.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlglot
+from deltalake import DeltaTable
+from deltalake.exceptions import TableNotFoundError
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+import synapse_views
+from local_platform.serving.dialect import OpenRowset, SynapseServerless
+
+DATABASE = "serving"
+LOADED_SCHEMA = "_openrowset"
+ENUM_MIN_ROWS, ENUM_MAX_VALUES = 1_000, 64
+DATA_SOURCE_DEF = re.compile(
+    r"CREATE\s+EXTERNAL\s+DATA\s+SOURCE\s+\[?(\w+)\]?\s+WITH\s*\(\s*LOCATION\s*=\s*\$\((\w+)\)", re.IGNORECASE
+)
+
+
+class ServingError(Exception):
+    """The serving views cannot be read: the message names the view, the table or the column."""
+
+
+# --- T-SQL types of a WITH clause: the DuckDB type they load as, and the Arrow types they read --------
+
+T = exp.DataType.Type
+_TEXT = (T.VARCHAR, T.NVARCHAR, T.CHAR, T.NCHAR, T.TEXT)
+
+
+def duckdb_type(kind: exp.DataType) -> str:
+    """The DuckDB type a serverless `WITH` column type loads as."""
+    simple = {
+        T.INT: "INTEGER",
+        T.BIGINT: "BIGINT",
+        T.SMALLINT: "SMALLINT",
+        T.BIT: "BOOLEAN",
+        T.BOOLEAN: "BOOLEAN",
+        T.DATE: "DATE",
+        T.DATETIME2: "TIMESTAMP",
+        T.DATETIME: "TIMESTAMP",
+        T.FLOAT: "DOUBLE",
+        T.DOUBLE: "DOUBLE",
+    }
+    if kind.this in simple:
+        return simple[kind.this]
+    if kind.this in _TEXT:
+        return "VARCHAR"
+    if kind.this == T.DECIMAL:
+        precision, scale = _decimal_args(kind)
+        return f"DECIMAL({precision}, {scale})"
+    raise ServingError(f"type {kind.sql(dialect=SynapseServerless)} is not supported in a view's WITH clause")
+
+
+def _decimal_args(kind: exp.DataType) -> tuple[int, int]:
+    args = [int(param.name) for param in kind.expressions]
+    precision, scale = (args + [18, 0][len(args) :])[:2]
+    return precision, scale
+
+
+def reads(kind: exp.DataType, arrow_type: pa.DataType) -> bool:
+    """Whether serverless reads a Delta column of this Arrow type into this `WITH` type."""
+    if kind.this in (T.INT,):
+        return pa.types.is_int32(arrow_type)
+    if kind.this == T.BIGINT:
+        return pa.types.is_int64(arrow_type)
+    if kind.this == T.SMALLINT:
+        return pa.types.is_int16(arrow_type)
+    if kind.this in (T.BIT, T.BOOLEAN):
+        return pa.types.is_boolean(arrow_type)
+    if kind.this == T.DATE:
+        return pa.types.is_date32(arrow_type)
+    if kind.this in (T.DATETIME2, T.DATETIME):
+        return pa.types.is_timestamp(arrow_type) and arrow_type.tz in (None, "UTC", "+00:00")
+    if kind.this in _TEXT:
+        return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or _is_string_view(arrow_type)
+    if kind.this == T.DECIMAL:
+        return pa.types.is_decimal(arrow_type) and (arrow_type.precision, arrow_type.scale) == _decimal_args(kind)
+    if kind.this in (T.FLOAT, T.DOUBLE):
+        return pa.types.is_float64(arrow_type)
+    return False
+
+
+def _is_string_view(arrow_type: pa.DataType) -> bool:
+    return hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arrow_type)
+
+
+# --- the view files ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewFile:
+    """One parsed `views/*.sql` file: the view's name and its T-SQL tree."""
+
+    path: str  # views/fct_sales.sql
+    name: str  # gold.fct_sales
+    tree: exp.Create
+
+    @property
+    def rowsets(self) -> list[OpenRowset]:
+        return list(self.tree.find_all(OpenRowset))
+
+
+def parse_view(path: str, sql: str) -> ViewFile:
+    """Parse a view file as serverless T-SQL: exactly one `CREATE [OR ALTER] VIEW`."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect=SynapseServerless) if s is not None]
+    except ParseError as error:
+        raise ServingError(f"synapse_views/{path} does not parse as T-SQL: {error}") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Create) or statements[0].kind != "VIEW":
+        raise ServingError(f"synapse_views/{path} must hold exactly one CREATE VIEW statement")
+    tree = statements[0]
+    return ViewFile(path=path, name=tree.this.sql(dialect=SynapseServerless), tree=tree)
+
+
+def view_files(root: Path = synapse_views.ROOT) -> list[ViewFile]:
+    return [parse_view(s["path"], s["sql"]) for s in synapse_views.load_scripts(root) if s["path"].startswith("views/")]
+
+
+def data_sources(root: Path = synapse_views.ROOT) -> dict[str, str]:
+    """`{data source name: the parameter of its LOCATION}` from the setup scripts."""
+    found: dict[str, str] = {}
+    for script in synapse_views.load_scripts(root):
+        if script["path"].startswith("setup/"):
+            found.update((name.lower(), param) for name, param in DATA_SOURCE_DEF.findall(script["sql"]))
+    return found
+
+
+@lru_cache(maxsize=512)
+def to_duckdb(tsql: str) -> str:
+    """A serving query written in T-SQL, as DuckDB runs it (cached: the dashboard repeats its queries)."""
+    try:
+        statements = [s for s in sqlglot.parse(tsql, dialect=SynapseServerless) if s is not None]
+    except ParseError as error:
+        raise ServingError(f"query does not parse as T-SQL: {error}") from None
+    if len(statements) != 1:
+        raise ServingError("a serving query is exactly one statement")
+    tree = statements[0]
+    for cte in tree.find_all(exp.CTE):
+        # T-SQL has no hint for it; DuckDB computes a CTE used several times once (same rows either way)
+        cte.set("materialized", True)
+    return tree.sql(dialect="duckdb")
+
+
+# --- binding and running -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Bound:
+    view: str
+    table: str  # the Delta table's folder name, e.g. fct_sales
+    path: Path
+    loaded_as: str  # the DuckDB table in LOADED_SCHEMA
+    columns: tuple[tuple[str, exp.DataType], ...]
+
+
+@dataclass
+class _Snapshot:
+    connection: duckdb.DuckDBPyConnection
+    versions: dict[Path, int]
+    checked_at: float
+
+
+class LocalViews:
+    """The serving views over `<lake>/gold`, on an in-memory DuckDB; one instance serves many threads."""
+
+    label = "local DuckDB views"
+
+    def __init__(self, lake: Path, *, views_root: Path = synapse_views.ROOT, refresh_seconds: float = 2.0):
+        self.lake = Path(lake)
+        self.refresh_seconds = refresh_seconds
+        self._views = view_files(views_root)
+        locations = {"goldUrl": self.lake / "gold"}  # the deploy-time parameter, bound locally
+        sources = data_sources(views_root)
+        self._bound_at = {
+            (view.name, index): self._bind(view, index, rowset, sources, locations)
+            for view in self._views
+            for index, rowset in enumerate(view.rowsets)
+        }
+        self._bound = list(self._bound_at.values())
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+
+    @property
+    def views(self) -> list[str]:
+        return [view.name for view in self._views]
+
+    def _bind(
+        self, view: ViewFile, index: int, rowset: OpenRowset, sources: dict[str, str], locations: dict[str, Path]
+    ) -> _Bound:
+        where = f"synapse_views/{view.path}"
+        if (rowset.option("FORMAT") or "").upper() != "DELTA":
+            raise ServingError(f"{where}: OPENROWSET reads FORMAT = 'DELTA' only (the gold tables are Delta)")
+        data_source = (rowset.option("DATA_SOURCE") or "").lower()
+        if data_source not in sources or sources[data_source] not in locations:
+            raise ServingError(f"{where}: DATA_SOURCE {data_source!r} is not an external data source of setup/")
+        if not rowset.columns:
+            raise ServingError(f"{where}: OPENROWSET needs a typed WITH (...) column list")
+        table = rowset.bulk.strip("/")
+        columns = tuple((column.name, column.args["kind"]) for column in rowset.columns)
+        for _, kind in columns:
+            duckdb_type(kind)  # fails on a type the local platform cannot load
+        loaded_as = f"{view.name.replace('.', '_')}_{index}"
+        return _Bound(view.name, table, locations[sources[data_source]] / table, loaded_as, columns)
+
+    # --- snapshots ---
+
+    def _versions(self) -> dict[Path, int]:
+        versions = {}
+        for bound in self._bound:
+            if bound.path not in versions:
+                versions[bound.path] = self._open(bound).version()
+        return versions
+
+    def _open(self, bound: _Bound) -> DeltaTable:
+        try:
+            return DeltaTable(str(bound.path))
+        except TableNotFoundError:
+            raise ServingError(f"no gold table {bound.table!r} in {self.lake}: run `insights run` first") from None
+
+    def _current(self) -> _Snapshot:
+        snapshot = self._snapshot
+        now = time.monotonic()
+        if snapshot is not None and now - snapshot.checked_at < self.refresh_seconds:
+            return snapshot
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is not None and time.monotonic() - snapshot.checked_at < self.refresh_seconds:
+                return snapshot
+            versions = self._versions()
+            if snapshot is not None and snapshot.versions == versions:
+                snapshot.checked_at = time.monotonic()
+                return snapshot
+            self._snapshot = self._load()
+            return self._snapshot
+
+    def _load(self) -> _Snapshot:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")  # DATETIME2 reads Delta's UTC timestamps as UTC wall-clock time
+        # A compressed in-memory database: dictionary-encoded text groups and filters much faster.
+        con.execute(f"ATTACH ':memory:' AS {DATABASE} (COMPRESS)")
+        con.execute(f"USE {DATABASE}")
+        con.execute(f"CREATE SCHEMA {LOADED_SCHEMA}")
+        versions: dict[Path, int] = {}
+        for bound in self._bound:
+            versions[bound.path] = self._load_table(con, bound)
+        for schema in sorted({view.tree.this.db for view in self._views if view.tree.this.db}):
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        for view in self._views:
+            try:
+                con.execute(self._view_sql(view))
+            except duckdb.Error as error:
+                raise ServingError(f"synapse_views/{view.path} does not run on DuckDB: {error}") from None
+        return _Snapshot(con, versions, time.monotonic())
+
+    def _load_table(self, con: duckdb.DuckDBPyConnection, bound: _Bound) -> int:
+        delta = self._open(bound)
+        protocol = delta.protocol()
+        if protocol.min_reader_version != 1:
+            raise ServingError(
+                f"gold table {bound.table!r} is at Delta reader version {protocol.min_reader_version}: "
+                "Synapse serverless reads version 1 only (no deletion vectors, no column mapping)"
+            )
+        schema = delta.to_pyarrow_dataset().schema
+        for name, kind in bound.columns:
+            if name not in schema.names:
+                raise ServingError(f"gold table {bound.table!r} has no column {name!r}, which {bound.view} reads")
+            if not reads(kind, schema.field(name).type):
+                raise ServingError(
+                    f"{bound.view} reads {bound.table}.{name} as {kind.sql(dialect=SynapseServerless)}, "
+                    f"but the Delta column is {schema.field(name).type}"
+                )
+        arrow = delta.to_pyarrow_table(columns=[name for name, _ in bound.columns])
+        # Clustered on the first DATE column (order_date): a date-range filter then skips whole row groups.
+        dates = [name for name, kind in bound.columns if kind.this == T.DATE]
+        order = f' ORDER BY "{dates[0]}"' if dates else ""
+        con.register("_delta_rows", arrow)
+        try:
+            casts = ", ".join(
+                f'CAST("{name}" AS {self._local_type(con, bound, name, kind, arrow)}) AS "{name}"'
+                for name, kind in bound.columns
+            )
+            con.execute(f'CREATE TABLE {LOADED_SCHEMA}."{bound.loaded_as}" AS SELECT {casts} FROM _delta_rows{order}')
+        finally:
+            con.unregister("_delta_rows")
+        return delta.version()
+
+    @staticmethod
+    def _local_type(con, bound: _Bound, name: str, kind: exp.DataType, arrow: pa.Table) -> str:
+        """The column's DuckDB type; text with few distinct values (category, gender) as a sorted ENUM.
+
+        Grouping and filtering on an ENUM work on small integers, twice as fast as on text; values, sort
+        order (code point, as BIN2) and comparisons with text parameters stay those of the text.
+        """
+        target = duckdb_type(kind)
+        if target != "VARCHAR" or arrow.num_rows < ENUM_MIN_ROWS:
+            return target
+        if pc.count_distinct(arrow.column(name)).as_py() > ENUM_MAX_VALUES:
+            return target
+        enum = f'{LOADED_SCHEMA}."{bound.loaded_as}__{name}"'
+        con.execute(
+            f'CREATE TYPE {enum} AS ENUM (SELECT DISTINCT "{name}" FROM _delta_rows '
+            f'WHERE "{name}" IS NOT NULL ORDER BY "{name}")'
+        )
+        return enum
+
+    def _view_sql(self, view: ViewFile) -> str:
+        tree = view.tree.copy()
+        rowsets = list(tree.find_all(OpenRowset))
+        for index, rowset in enumerate(rowsets):
+            bound = self._bound_at[(view.name, index)]
+            table = rowset.parent
+            alias = table.args.get("alias")
+            table.replace(
+                exp.Table(
+                    this=exp.to_identifier(bound.loaded_as, quoted=True),
+                    db=exp.to_identifier(LOADED_SCHEMA),
+                    alias=alias.copy() if alias else None,
+                )
+            )
+        return tree.sql(dialect="duckdb")
+
+    # --- queries ---
+
+    def execute(self, tsql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Run one T-SQL query (qmark parameters) over the views; the rows as tuples."""
+        sql = to_duckdb(tsql)
+        cursor = self._current().connection.cursor()
+        try:
+            cursor.execute(f"USE {DATABASE}")  # a cursor is a new connection: its own default database
+            return cursor.execute(sql, list(params)).fetchall()
+        except duckdb.Error as error:
+            raise ServingError(f"serving query failed on DuckDB: {error}") from None
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.connection.close()
+                self._snapshot = None

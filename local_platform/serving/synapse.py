@@ -1,0 +1,116 @@
+"""The serving views on the Synapse serverless endpoint: the same T-SQL, sent with an Entra token.
+
+`<workspace>-ondemand.sql.azuresynapse.net` is reached with `mssql-python` (Microsoft's driver, no ODBC
+install) and an access token from `azure-identity` (DefaultAzureCredential: `az login` on a laptop, the
+managed identity of an App Service or container in Azure). The token is passed before the connection
+opens (`SQL_COPT_SS_ACCESS_TOKEN`), as the driver expects, and reused until five minutes before it
+expires. Each query opens a connection from the driver's pool and closes it, so threads never share one.
+`connect` and `credential` are the seams the tests replace.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from local_platform.serving.local import ServingError
+
+ENDPOINT_SUFFIX = "-ondemand.sql.azuresynapse.net"
+TOKEN_SCOPE = "https://database.windows.net/.default"
+SQL_COPT_SS_ACCESS_TOKEN = 1256
+_WORKSPACE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
+
+
+def endpoint(workspace: str) -> str:
+    """The serverless SQL endpoint of a Synapse workspace."""
+    if not _WORKSPACE.match(workspace or ""):
+        raise ServingError(
+            f"{workspace!r} is not a Synapse workspace name (1 to 50 lower-case letters, digits and hyphens)"
+        )
+    return f"{workspace}{ENDPOINT_SUFFIX}"
+
+
+def _odbc_value(value: str) -> str:
+    """A connection-string value in braces, `}` doubled, so `;` or `=` in it cannot add a keyword."""
+    return "{" + value.replace("}", "}}") + "}"
+
+
+def connection_string(server: str, database: str, timeout_seconds: int = 30) -> str:
+    return (
+        f"Server=tcp:{server},1433;Database={_odbc_value(database)};Encrypt=yes;TrustServerCertificate=no;"
+        f"Connection Timeout={int(timeout_seconds)};"
+    )
+
+
+def token_struct(token: str) -> bytes:
+    """The access token as SQL Server's driver takes it: its UTF-16-LE bytes, prefixed with their length."""
+    raw = token.encode("utf-16-le")
+    return struct.pack(f"<I{len(raw)}s", len(raw), raw)
+
+
+class SynapseViews:
+    """The serving views in the serverless database `database` of the workspace `workspace`."""
+
+    def __init__(
+        self,
+        workspace: str,
+        database: str,
+        *,
+        credential: Any = None,
+        connect: Callable[..., Any] | None = None,
+        timeout_seconds: int = 30,
+    ):
+        if not database:
+            raise ServingError("a Synapse serving source needs the serverless database name")
+        self.server = endpoint(workspace)
+        self.database = database
+        self.label = f"Synapse serverless {self.server}/{database}"
+        self._credential = credential
+        self._connect = connect
+        self._timeout = timeout_seconds
+        self._token: tuple[bytes, float] | None = None
+        self._lock = threading.Lock()
+
+    def _access_token(self) -> bytes:
+        with self._lock:
+            if self._token is None or self._token[1] - time.time() < 300:
+                if self._credential is None:
+                    from azure.identity import DefaultAzureCredential
+
+                    self._credential = DefaultAzureCredential()
+                token = self._credential.get_token(TOKEN_SCOPE)
+                self._token = (token_struct(token.token), float(token.expires_on))
+            return self._token[0]
+
+    def _open(self) -> Any:
+        connect = self._connect
+        if connect is None:
+            import mssql_python
+
+            connect = mssql_python.connect
+        return connect(
+            connection_string(self.server, self.database, self._timeout),
+            attrs_before={SQL_COPT_SS_ACCESS_TOKEN: self._access_token()},
+        )
+
+    def execute(self, tsql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """Send one T-SQL query with `?` parameters; the rows as tuples."""
+        try:
+            connection = self._open()
+        except Exception as error:  # the driver's and azure-identity's errors have no common base
+            raise ServingError(f"cannot connect to {self.server} (database {self.database}): {error}") from error
+        try:
+            cursor = connection.cursor()
+            if params:  # mssql-python takes one sequence of qmark parameters
+                cursor.execute(tsql, tuple(params))
+            else:
+                cursor.execute(tsql)
+            return [tuple(row) for row in cursor.fetchall()]
+        except Exception as error:
+            raise ServingError(f"serving query failed on {self.server}: {error}") from error
+        finally:
+            connection.close()
