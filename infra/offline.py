@@ -117,6 +117,8 @@ class Resource:
     provider: str
     id: str = ""
     state: dict[str, Any] = field(default_factory=dict)
+    # input name -> the URNs its value was computed from (what the engine hands a policy pack)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -241,6 +243,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     id=response.id,
                     state=dict(registration.state) if registration else {},
+                    property_dependencies={
+                        key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items()
+                    },
                 )
             )
         return response

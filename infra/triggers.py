@@ -82,20 +82,63 @@ class AzureTriggerClient:
         self._client.triggers.begin_start(self._stack.resource_group, self._stack.factory, name).result()
 
 
-def stop_triggers(stack: StackTriggers, client: TriggerClient, say: Callable[[str], None] = print) -> list[str]:
-    """Stop each started trigger; return the names stopped."""
-    stopped = []
-    for name in stack.names:
-        state = client.state(name)
-        if state is None:
-            say(f"trigger {name}: not deployed yet, nothing to stop")
-        elif state == "Started":
-            say(f"trigger {name}: stopping")
-            client.stop(name)
-            stopped.append(name)
-        else:
-            say(f"trigger {name}: already {state.lower()}")
+class TriggerError(SystemExit):
+    """A trigger could not be stopped or started; the message says which and why."""
+
+
+def stop_triggers(
+    stack: StackTriggers,
+    client: TriggerClient,
+    say: Callable[[str], None] = print,
+    attempts: int = 3,
+    wait_seconds: float = 5.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """Stop each started trigger and check that it stopped; return the names stopped.
+
+    A trigger still running after `attempts` checks, or an error from the service, ends the step: the
+    triggers it had already stopped are started again, so the factory is left as it was.
+    """
+    stopped: list[str] = []
+    try:
+        for name in stack.names:
+            state = client.state(name)
+            if state is None:
+                say(f"trigger {name}: not deployed yet, nothing to stop")
+            elif state == "Started":
+                say(f"trigger {name}: stopping")
+                client.stop(name)
+                for check in range(1, attempts + 1):
+                    state = client.state(name)
+                    if state != "Started":
+                        break
+                    if check < attempts:
+                        sleep(wait_seconds)
+                else:
+                    raise TriggerError(
+                        f"trigger {name} will not stop: still {state} after {attempts} checks "
+                        f"{wait_seconds:.0f}s apart (a run it started may be holding it; look in ADF Studio, Monitor)"
+                    )
+                stopped.append(name)
+            else:
+                say(f"trigger {name}: already {state.lower()}")
+    except BaseException:
+        restore_triggers(stopped, client, say)
+        raise
     return stopped
+
+
+def restore_triggers(names: list[str], client: TriggerClient, say: Callable[[str], None] = print) -> list[str]:
+    """Start again the triggers a failed step had stopped (best effort); return the ones still stopped."""
+    left = []
+    for name in names:
+        try:
+            say(f"trigger {name}: starting it again, as it was")
+            client.start(name)
+        except Exception as exc:
+            say(f"trigger {name}: could not start it again ({exc}); start it in ADF Studio")
+            left.append(name)
+    return left
 
 
 def start_triggers(
@@ -105,8 +148,12 @@ def start_triggers(
     attempts: int = 5,
     wait_seconds: float = 10.0,
     sleep: Callable[[float], None] = time.sleep,
+    retry_on: Callable[[Exception], bool] = lambda exc: True,
 ) -> list[str]:
-    """Start each trigger if the stack enables them; retry while ADF still provisions a fresh trigger."""
+    """Start each trigger if the stack enables them; retry while ADF still provisions a fresh trigger.
+
+    `retry_on` says which errors are that race (the default retries any); others end the step at once.
+    """
     if not stack.enabled:
         say("triggers stay stopped: trigger.enabled is false in this stack's config")
         return []
@@ -122,8 +169,10 @@ def start_triggers(
                 started.append(name)
                 break
             except Exception as exc:  # ADF answers a conflict while the trigger is still provisioning
+                if not retry_on(exc):
+                    raise
                 if attempt == attempts:
-                    raise SystemExit(f"trigger {name} did not start after {attempts} attempts: {exc}") from exc
+                    raise TriggerError(f"trigger {name} did not start after {attempts} attempts: {exc}") from exc
                 say(f"trigger {name}: not ready ({exc}); retrying in {wait_seconds:.0f}s")
                 sleep(wait_seconds)
     return started

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from local_platform.ops.cli import register as register_operations
 from local_platform.source.cli import app as source_app
 
 DEFAULT_SOURCE = Path("data/source.duckdb")
@@ -210,6 +211,9 @@ def _serve_dashboard(config, port: int) -> None:
     finally:
         server.stop()
     console.print("Stopped.")
+
+
+register_operations(app)  # plan, deploy, destroy: the Azure side
 
 
 def main() -> None:

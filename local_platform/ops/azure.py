@@ -1,0 +1,263 @@
+"""The one client layer through which `insights deploy` and `insights destroy` call Azure.
+
+`AzureClient` is the seam: a handful of calls, each named for what the operator's step needs (is the
+sign-in valid, are the resource providers registered, a trigger's state, run a pipeline, read a view,
+purge a deleted vault). `AzureSdkClient` implements it with the Azure SDKs (azure-identity's
+`DefaultAzureCredential`: `az login` for people, OIDC in CI) and turns their exceptions into the few
+errors below, each with a message an operator can act on. The tests replace the whole class with a fake.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+ARM_SCOPE = "https://management.azure.com/.default"
+SQL_SCOPE = "https://database.windows.net/.default"
+
+# The resource providers the program deploys into (docs/infra.md, "Prerequisites").
+REQUIRED_PROVIDERS = (
+    "Microsoft.Storage",
+    "Microsoft.KeyVault",
+    "Microsoft.DataFactory",
+    "Microsoft.Databricks",
+    "Microsoft.Synapse",
+    "Microsoft.Sql",
+    "Microsoft.OperationalInsights",
+    "Microsoft.Insights",
+)
+
+SIGN_IN_HINT = (
+    "sign in again: `az login` (then `az account set -s <subscription>`), or in CI check the OIDC federation "
+    "of the deploying identity (azure/login with client-id, tenant-id, subscription-id)"
+)
+
+
+class AzureOpsError(Exception):
+    """An Azure call failed; the message says what was being done and what to do about it."""
+
+
+class SignInError(AzureOpsError):
+    """No valid Azure sign-in (missing, expired, or the credential chain found nothing)."""
+
+
+class PermissionDeniedError(AzureOpsError):
+    """The signed-in identity may not do this."""
+
+
+class NotFoundError(AzureOpsError):
+    """The resource does not exist."""
+
+
+class BusyError(AzureOpsError):
+    """Azure refused for now: the resource is still provisioning, or a conflicting operation runs."""
+
+
+@dataclass(frozen=True)
+class FactoryRef:
+    subscription_id: str
+    resource_group: str
+    factory: str
+
+
+class AzureClient(Protocol):
+    def check_sign_in(self) -> None:
+        """Raise SignInError unless a token for Azure Resource Manager can be had."""
+
+    def provider_states(self, subscription_id: str, namespaces: Sequence[str]) -> dict[str, str]:
+        """Each namespace's registration state (`Registered`, `NotRegistered`, ...)."""
+
+    def trigger_state(self, factory: FactoryRef, name: str) -> str | None:
+        """The trigger's runtime state, None when the trigger or its factory does not exist."""
+
+    def stop_trigger(self, factory: FactoryRef, name: str) -> None: ...
+
+    def start_trigger(self, factory: FactoryRef, name: str) -> None: ...
+
+    def integration_runtime_state(self, factory: FactoryRef, name: str) -> str | None:
+        """`Online`, `NeedRegistration`, `Offline`, ...; None when the runtime does not exist."""
+
+    def run_pipeline(self, factory: FactoryRef, pipeline: str) -> str:
+        """Start a pipeline run; return its run id."""
+
+    def pipeline_run(self, factory: FactoryRef, run_id: str) -> tuple[str, str]:
+        """The run's status (`Queued`, `InProgress`, `Succeeded`, `Failed`, `Cancelled`) and its message."""
+
+    def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of one query on a Synapse serverless endpoint, signed in with an Entra token."""
+
+    def deleted_vault_exists(self, subscription_id: str, name: str, location: str) -> bool: ...
+
+    def purge_deleted_vault(self, subscription_id: str, name: str, location: str) -> None: ...
+
+
+# --- the real client ---------------------------------------------------------------------------
+
+
+def _message(exc: BaseException) -> str:
+    text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:400]
+
+
+def translate(exc: BaseException, action: str, needs: str = "") -> AzureOpsError:
+    """An SDK exception as one of this module's errors, its message naming `action` and the fix."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+
+    if isinstance(exc, AzureOpsError):
+        return exc
+    if isinstance(exc, ClientAuthenticationError):
+        return SignInError(f"{action}: the Azure sign-in is missing or expired ({_message(exc)}); {SIGN_IN_HINT}")
+    if isinstance(exc, ResourceNotFoundError):
+        return NotFoundError(f"{action}: not found ({_message(exc)})")
+    if isinstance(exc, HttpResponseError):
+        status = exc.status_code
+        code = getattr(getattr(exc, "error", None), "code", None) or ""
+        if status == 401 or code in {"ExpiredAuthenticationToken", "InvalidAuthenticationToken"}:
+            return SignInError(f"{action}: the Azure sign-in was refused ({_message(exc)}); {SIGN_IN_HINT}")
+        if status == 403 or "AuthorizationFailed" in code:
+            hint = f" It needs {needs}." if needs else ""
+            return PermissionDeniedError(
+                f"{action}: the signed-in identity lacks permission ({code or status}: {_message(exc)}).{hint}"
+            )
+        if status == 404:
+            return NotFoundError(f"{action}: not found ({_message(exc)})")
+        if status in (409, 429) or "provision" in _message(exc).lower():
+            return BusyError(f"{action}: Azure is busy with it ({_message(exc)})")
+    return AzureOpsError(f"{action}: {_message(exc)}")
+
+
+class AzureSdkClient:
+    """`AzureClient` over the Azure SDKs. `sdk` builds the SDK clients (the tests pass fakes)."""
+
+    def __init__(self, credential: Any = None, sdk: Callable[[str, str], Any] | None = None) -> None:
+        self._credential = credential
+        self._sdk = sdk or self._build
+        self._clients: dict[tuple[str, str], Any] = {}
+
+    @property
+    def credential(self) -> Any:
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        return self._credential
+
+    def _build(self, kind: str, subscription_id: str) -> Any:
+        if kind == "datafactory":
+            from azure.mgmt.datafactory import DataFactoryManagementClient
+
+            return DataFactoryManagementClient(self.credential, subscription_id)
+        if kind == "resources":
+            from azure.mgmt.resource.resources import ResourceManagementClient
+
+            return ResourceManagementClient(self.credential, subscription_id)
+        if kind == "keyvault":
+            from azure.mgmt.keyvault import KeyVaultManagementClient
+
+            return KeyVaultManagementClient(self.credential, subscription_id)
+        raise ValueError(kind)
+
+    def _client(self, kind: str, subscription_id: str) -> Any:
+        if (kind, subscription_id) not in self._clients:
+            self._clients[(kind, subscription_id)] = self._sdk(kind, subscription_id)
+        return self._clients[(kind, subscription_id)]
+
+    @contextmanager
+    def _calling(self, action: str, needs: str = "") -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:
+            raise translate(exc, action, needs) from exc
+
+    def check_sign_in(self) -> None:
+        with self._calling("checking the Azure sign-in"):
+            self.credential.get_token(ARM_SCOPE)
+
+    def provider_states(self, subscription_id: str, namespaces: Sequence[str]) -> dict[str, str]:
+        client = self._client("resources", subscription_id)
+        states = {}
+        for namespace in namespaces:
+            with self._calling(f"reading resource provider {namespace}", "Reader on the subscription"):
+                states[namespace] = client.providers.get(namespace).registration_state or "Unknown"
+        return states
+
+    def trigger_state(self, factory: FactoryRef, name: str) -> str | None:
+        adf = self._client("datafactory", factory.subscription_id)
+        try:
+            with self._calling(f"reading trigger {name}", "Reader on the factory"):
+                trigger = adf.triggers.get(factory.resource_group, factory.factory, name)
+        except NotFoundError:
+            return None
+        return trigger.properties.runtime_state
+
+    def stop_trigger(self, factory: FactoryRef, name: str) -> None:
+        adf = self._client("datafactory", factory.subscription_id)
+        with self._calling(f"stopping trigger {name}", "Data Factory Contributor on the factory"):
+            adf.triggers.begin_stop(factory.resource_group, factory.factory, name).result()
+
+    def start_trigger(self, factory: FactoryRef, name: str) -> None:
+        adf = self._client("datafactory", factory.subscription_id)
+        with self._calling(f"starting trigger {name}", "Data Factory Contributor on the factory"):
+            adf.triggers.begin_start(factory.resource_group, factory.factory, name).result()
+
+    def integration_runtime_state(self, factory: FactoryRef, name: str) -> str | None:
+        adf = self._client("datafactory", factory.subscription_id)
+        try:
+            with self._calling(f"reading integration runtime {name}", "Reader on the factory"):
+                status = adf.integration_runtimes.get_status(factory.resource_group, factory.factory, name)
+        except NotFoundError:
+            return None
+        return status.properties.state
+
+    def run_pipeline(self, factory: FactoryRef, pipeline: str) -> str:
+        adf = self._client("datafactory", factory.subscription_id)
+        with self._calling(f"starting pipeline {pipeline}", "Data Factory Contributor on the factory"):
+            return adf.pipelines.create_run(factory.resource_group, factory.factory, pipeline).run_id
+
+    def pipeline_run(self, factory: FactoryRef, run_id: str) -> tuple[str, str]:
+        adf = self._client("datafactory", factory.subscription_id)
+        with self._calling(f"reading pipeline run {run_id}", "Reader on the factory"):
+            run = adf.pipeline_runs.get(factory.resource_group, factory.factory, run_id)
+        return run.status, run.message or ""
+
+    def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
+        import mssql_python
+
+        with self._calling(f"signing in to {server}"):
+            token = self.credential.get_token(SQL_SCOPE).token.encode("utf-16-le")
+        try:
+            connection = mssql_python.connect(
+                f"Server=tcp:{server},1433;Database={database};Encrypt=yes;TrustServerCertificate=no;",
+                autocommit=True,
+                attrs_before={1256: struct.pack(f"<I{len(token)}s", len(token), token)},  # SQL_COPT_SS_ACCESS_TOKEN
+            )
+        except Exception as exc:
+            raise AzureOpsError(
+                f"connecting to {server}/{database}: {_message(exc)} (is this machine's IP inside one of the "
+                "stack's synapse.firewallRules, and the identity a member of the platform admins' group?)"
+            ) from exc
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql)
+            return [tuple(row) for row in cursor.fetchall()]
+        except Exception as exc:
+            raise AzureOpsError(f"querying {server}/{database}: {_message(exc)}") from exc
+        finally:
+            connection.close()
+
+    def deleted_vault_exists(self, subscription_id: str, name: str, location: str) -> bool:
+        client = self._client("keyvault", subscription_id)
+        try:
+            with self._calling(f"looking for the deleted vault {name}", "Key Vault Contributor on the subscription"):
+                client.vaults.get_deleted(name, location)
+        except NotFoundError:
+            return False
+        return True
+
+    def purge_deleted_vault(self, subscription_id: str, name: str, location: str) -> None:
+        client = self._client("keyvault", subscription_id)
+        with self._calling(f"purging the deleted vault {name}", "Key Vault Contributor on the subscription"):
+            client.vaults.begin_purge_deleted(name, location).result()

@@ -1,0 +1,434 @@
+"""`insights deploy` and `insights destroy`: the steps around `pulumi up` / `pulumi destroy`, in order.
+
+deploy:  1 preflight (config valid and policies pass offline, Pulumi CLI and login, Azure sign-in,
+           resource providers registered)
+         2 stop the factory's started triggers (ADF refuses to update a started trigger)
+         3 pulumi up, with the policy pack
+         4 start the triggers the stack's config enables (retrying while ADF still provisions them)
+         5 smoke test: run pl_daily_master once and wait for it, then read one serving view through
+           the Synapse serverless endpoint
+destroy: 1 preflight (Pulumi CLI and login, Azure sign-in), 2 stop the started triggers,
+         3 pulumi destroy, 4 in a non-production stack whose vault has no purge protection, purge the
+           soft-deleted vault so that its name is free at once
+
+A failure before `pulumi up` (or `pulumi destroy`) changes nothing: triggers the step had stopped are
+started again. Every Azure call goes through `AzureClient` (local_platform/ops/azure.py).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.factory import MASTER_PIPELINE, SELF_HOSTED_RUNTIME
+from infra.settings import NAMESPACE
+from infra.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
+from local_platform.ops.azure import (
+    REQUIRED_PROVIDERS,
+    AzureClient,
+    AzureOpsError,
+    BusyError,
+    FactoryRef,
+)
+from local_platform.ops.plan import PlanError, build_plan, plan_passes, stack_document, violations
+from local_platform.ops.pulumi_cli import PulumiCli, PulumiError
+
+SMOKE_VIEW = "[gold].[agg_daily_sales]"
+TERMINAL = {"Succeeded", "Failed", "Cancelled"}
+PRODUCTION_ENVIRONMENTS = {"prod", "production", "prd"}
+
+
+class OpsFailure(Exception):
+    """A deploy or destroy step failed; the message says which, why, and in what state it left the stack."""
+
+
+@dataclass
+class Operator:
+    """What the steps need from the outside world; the tests pass fakes."""
+
+    azure: AzureClient
+    pulumi: PulumiCli
+    say: Callable[[str], None] = print
+    warn: Callable[[str], None] = print
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class Timing:
+    trigger_attempts: int = 6
+    trigger_wait_seconds: float = 10.0
+    stop_checks: int = 3
+    stop_wait_seconds: float = 5.0
+    poll_seconds: float = 30.0
+    smoke_timeout_seconds: float = 3600.0
+    purge_checks: int = 6
+    purge_wait_seconds: float = 10.0
+
+
+@dataclass
+class Report:
+    stack: str
+    steps: list[str] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+    smoke: str = "not run"  # passed | skipped: ... | not run
+    pipeline_run_id: str | None = None
+    view_rows: int | None = None
+    purged_vault: str | None = None
+
+
+class _Triggers:
+    """infra.triggers' TriggerClient over the Azure client layer."""
+
+    def __init__(self, azure: AzureClient, factory: FactoryRef) -> None:
+        self._azure, self._factory = azure, factory
+
+    def state(self, name: str) -> str | None:
+        return self._azure.trigger_state(self._factory, name)
+
+    def stop(self, name: str) -> None:
+        self._azure.stop_trigger(self._factory, name)
+
+    def start(self, name: str) -> None:
+        self._azure.start_trigger(self._factory, name)
+
+
+# --- preflight ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """`Pulumi.<stack>.yaml` as written: the project's keys without their namespace, and every key as is."""
+
+    values: Mapping[str, Any]
+    raw: Mapping[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+def stack_settings(stack: str, root: Path | None = None) -> StackConfig:
+    from infra.paths import REPO_ROOT
+
+    try:
+        raw = stack_document(stack, root or REPO_ROOT).get("config") or {}
+    except PlanError as exc:
+        raise OpsFailure(str(exc)) from None
+    values = {key.split(":", 1)[1]: value for key, value in raw.items() if key.startswith(f"{NAMESPACE}:")}
+    return StackConfig(values, raw)
+
+
+def is_production(stack: str, settings: StackConfig) -> bool:
+    vault = settings.get("vault") or {}
+    return (
+        stack in PRODUCTION_ENVIRONMENTS
+        or str(settings.get("environment", "")).lower() in PRODUCTION_ENVIRONMENTS
+        or bool(vault.get("purgeProtection"))
+    )
+
+
+def check_config(stack: str, op: Operator, root: Path | None = None) -> None:
+    """The stack's config is valid and the program passes the policy pack: the offline plan, as a gate."""
+    settings = stack_settings(stack, root)
+    secret = settings.get("sourcePassword")
+    if not (isinstance(secret, Mapping) and "secure" in secret):
+        raise OpsFailure(
+            f"{NAMESPACE}:sourcePassword is not set (encrypted) in Pulumi.{stack}.yaml: "
+            f"`pulumi config set --secret sourcePassword -s {stack}`; nothing was changed"
+        )
+    try:
+        plan = build_plan(stack, root=root, say=op.say)
+    except PlanError as exc:
+        raise OpsFailure(f"{exc}\nnothing was changed") from None
+    if not plan_passes(plan):
+        problems = "\n".join(f"  {line}" for line in violations(plan))
+        raise OpsFailure(f"stack {stack!r} breaks the security baseline:\n{problems}\nnothing was changed")
+    op.say(f"config valid; {plan['summary']['resources']} resources pass all {plan['summary']['policies']} policies")
+
+
+def subscription_for(stack: str, outputs: Mapping[str, Any], settings: StackConfig, env: Mapping[str, str]) -> str:
+    """ARM_SUBSCRIPTION_ID (or AZURE_SUBSCRIPTION_ID), else the deployed stack's, else azure-native's config."""
+    for candidate in (
+        env.get("ARM_SUBSCRIPTION_ID"),
+        env.get("AZURE_SUBSCRIPTION_ID"),
+        outputs.get("subscriptionId"),
+        settings.raw.get("azure-native:subscriptionId"),
+    ):
+        if candidate:
+            return str(candidate)
+    raise OpsFailure(
+        f"which Azure subscription should stack {stack!r} use? Set ARM_SUBSCRIPTION_ID "
+        "(`export ARM_SUBSCRIPTION_ID=$(az account show --query id -o tsv)`); nothing was changed"
+    )
+
+
+def check_cloud(stack: str, op: Operator, settings: StackConfig, require_providers: bool) -> dict[str, Any]:
+    """Pulumi CLI and login, the stack's outputs, Azure sign-in and providers; return the outputs."""
+    try:
+        op.say(f"Pulumi CLI {op.pulumi.version()}, logged in as {op.pulumi.whoami()}")
+        outputs = op.pulumi.outputs(stack)
+    except PulumiError as exc:
+        raise OpsFailure(f"{exc}; nothing was changed") from None
+    subscription = subscription_for(stack, outputs, settings, op.env)
+    op.pulumi.set_env(ARM_SUBSCRIPTION_ID=subscription)
+    try:
+        op.azure.check_sign_in()
+        op.say(f"signed in to Azure; subscription {subscription}")
+        if require_providers:
+            states = op.azure.provider_states(subscription, REQUIRED_PROVIDERS)
+            missing = [name for name in REQUIRED_PROVIDERS if states.get(name) != "Registered"]
+            if missing:
+                commands = "\n".join(f"  az provider register -n {name}" for name in missing)
+                raise OpsFailure(
+                    f"resource providers not registered in subscription {subscription}: {', '.join(missing)}. "
+                    f"Register them once (as an Owner or Contributor of the subscription):\n{commands}\n"
+                    "nothing was changed"
+                )
+            op.say(f"resource providers registered: {len(REQUIRED_PROVIDERS)}/{len(REQUIRED_PROVIDERS)}")
+    except AzureOpsError as exc:
+        raise OpsFailure(f"{exc}; nothing was changed") from None
+    return outputs
+
+
+# --- triggers ----------------------------------------------------------------------------------
+
+
+def _factory(outputs: Mapping[str, Any]) -> tuple[StackTriggers, FactoryRef] | None:
+    if not outputs.get("factoryName"):
+        return None
+    try:
+        triggers = StackTriggers.from_outputs(dict(outputs))
+    except SystemExit as exc:  # outputs of an older program: say so as this command's failure
+        raise OpsFailure(f"{exc}; nothing was changed") from None
+    return triggers, FactoryRef(triggers.subscription_id, triggers.resource_group, triggers.factory)
+
+
+def _stop(outputs: Mapping[str, Any], op: Operator, timing: Timing) -> list[str]:
+    found = _factory(outputs)
+    if found is None:
+        op.say("no factory deployed yet: no trigger to stop")
+        return []
+    triggers, factory = found
+    try:
+        return stop_triggers(
+            triggers,
+            _Triggers(op.azure, factory),
+            say=op.say,
+            attempts=timing.stop_checks,
+            wait_seconds=timing.stop_wait_seconds,
+            sleep=op.sleep,
+        )
+    except (TriggerError, AzureOpsError) as exc:
+        raise OpsFailure(f"{exc}\nnothing was deployed; every trigger is as it was") from None
+
+
+def _restore(outputs: Mapping[str, Any], names: list[str], op: Operator) -> list[str]:
+    found = _factory(outputs)
+    if not names or found is None:
+        return []
+    _, factory = found
+    return restore_triggers(names, _Triggers(op.azure, factory), op.say)
+
+
+# --- deploy ------------------------------------------------------------------------------------
+
+
+def deploy(
+    stack: str,
+    op: Operator,
+    *,
+    smoke: bool = True,
+    timing: Timing | None = None,
+    root: Path | None = None,
+) -> Report:
+    timing = timing or Timing()
+    report = Report(stack)
+    settings = stack_settings(stack, root)
+
+    op.say(f"1/5 Preflight for stack {stack}")
+    check_config(stack, op, root)
+    outputs = check_cloud(stack, op, settings, require_providers=True)
+
+    op.say("2/5 Stopping the factory's started triggers (ADF refuses to update a started trigger)")
+    report.stopped = _stop(outputs, op, timing)
+
+    op.say(f"3/5 pulumi up --stack {stack} with the policy pack")
+    try:
+        op.pulumi.up(stack)
+    except PulumiError as exc:
+        left = _restore(outputs, report.stopped, op)
+        state = "the triggers it had stopped were started again" if not left else f"still stopped: {left}"
+        raise OpsFailure(
+            f"{exc}. {state.capitalize()}. Fix the cause and run `insights deploy --stack {stack}` again "
+            "(docs/runbook.md, 'Recover from a failed deploy')"
+        ) from None
+    try:
+        outputs = op.pulumi.outputs(stack)
+    except PulumiError as exc:
+        raise OpsFailure(f"the stack is deployed, but its outputs could not be read: {exc}") from None
+
+    op.say("4/5 Starting the triggers the stack's config enables")
+    found = _factory(outputs)
+    if found is not None:
+        triggers, factory = found
+        try:
+            report.started = start_triggers(
+                triggers,
+                _Triggers(op.azure, factory),
+                say=op.say,
+                attempts=timing.trigger_attempts,
+                wait_seconds=timing.trigger_wait_seconds,
+                sleep=op.sleep,
+                retry_on=lambda exc: isinstance(exc, BusyError),
+            )
+        except (TriggerError, AzureOpsError) as exc:
+            raise OpsFailure(
+                f"the stack is deployed, but a trigger did not start: {exc}. Start it with "
+                f"`pulumi stack output --json -s {stack} | uv run python -m infra.triggers start`"
+            ) from None
+
+    if not smoke:
+        op.say("5/5 Smoke test skipped (--no-smoke)")
+        report.smoke = "skipped: --no-smoke"
+        return report
+    op.say("5/5 Smoke test")
+    smoke_test(stack, outputs, op, timing, report)
+    return report
+
+
+def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Timing, report: Report) -> None:
+    found = _factory(outputs)
+    if found is None:
+        raise OpsFailure(f"stack {stack!r} exports no factory: cannot run the smoke test")
+    _, factory = found
+    try:
+        runtime = op.azure.integration_runtime_state(factory, SELF_HOSTED_RUNTIME)
+        if runtime == "NeedRegistration":
+            report.smoke = f"skipped: integration runtime {SELF_HOSTED_RUNTIME} has no registered node"
+            op.warn(
+                f"smoke test skipped: the self-hosted integration runtime {SELF_HOSTED_RUNTIME} has no node yet "
+                "(a new environment). Register one with the auth key "
+                f"(`pulumi stack output integrationRuntimeAuthKey --show-secrets -s {stack}`, docs/runbook.md), "
+                f"then run `insights deploy --stack {stack}` again"
+            )
+            return
+        if runtime != "Online":
+            raise OpsFailure(
+                f"smoke test: the self-hosted integration runtime {SELF_HOSTED_RUNTIME} is {runtime or 'missing'}, "
+                "so the pipeline cannot reach the source: start the runtime's service on its machine "
+                "(docs/runbook.md). The stack is deployed."
+            )
+        run_id = op.azure.run_pipeline(factory, MASTER_PIPELINE)
+        report.pipeline_run_id = run_id
+        op.say(f"pipeline {MASTER_PIPELINE}: run {run_id} started")
+        started = op.clock()
+        last = None
+        while True:
+            status, message = op.azure.pipeline_run(factory, run_id)
+            elapsed = op.clock() - started
+            if status != last:
+                op.say(f"pipeline {MASTER_PIPELINE}: {status} ({elapsed:.0f}s)")
+                last = status
+            if status in TERMINAL:
+                break
+            if elapsed >= timing.smoke_timeout_seconds:
+                raise OpsFailure(
+                    f"smoke test: run {run_id} of {MASTER_PIPELINE} did not finish within "
+                    f"{timing.smoke_timeout_seconds / 60:.0f} minutes (still {status}); follow it in ADF Studio. "
+                    "The stack is deployed."
+                )
+            op.sleep(timing.poll_seconds)
+        if status != "Succeeded":
+            raise OpsFailure(
+                f"smoke test: run {run_id} of {MASTER_PIPELINE} {status.lower()}: {message or 'no message'}. "
+                "Its activities are in ADF Studio (Monitor). The stack is deployed."
+            )
+        server, database = outputs["synapseServerlessEndpoint"], outputs["synapseDatabase"]
+        rows = op.azure.query(server, database, f"SELECT TOP (1) * FROM {SMOKE_VIEW}")
+    except AzureOpsError as exc:
+        raise OpsFailure(f"smoke test: {exc}. The stack is deployed.") from None
+    report.view_rows = len(rows)
+    if not rows:
+        op.warn(f"{SMOKE_VIEW} answered through {server} but has no row yet: does the source hold any sale?")
+    op.say(f"read {SMOKE_VIEW} through {server}/{database}: {len(rows)} row(s)")
+    report.smoke = "passed"
+
+
+# --- destroy -----------------------------------------------------------------------------------
+
+
+def destroy(
+    stack: str,
+    op: Operator,
+    *,
+    purge_vault: bool = True,
+    allow_production: bool = False,
+    timing: Timing | None = None,
+    root: Path | None = None,
+) -> Report:
+    timing = timing or Timing()
+    report = Report(stack)
+    settings = stack_settings(stack, root)
+    production = is_production(stack, settings)
+    if production and not allow_production:
+        raise OpsFailure(
+            f"stack {stack!r} is a production stack (environment or vault purge protection): destroying it "
+            "needs --allow-production as well; nothing was changed"
+        )
+
+    op.say(f"1/4 Preflight for stack {stack}")
+    outputs = check_cloud(stack, op, settings, require_providers=False)
+
+    op.say("2/4 Stopping the factory's started triggers")
+    report.stopped = _stop(outputs, op, timing)
+
+    op.say(f"3/4 pulumi destroy --stack {stack}")
+    try:
+        op.pulumi.destroy(stack)
+    except PulumiError as exc:
+        try:
+            left = _restore(outputs, report.stopped, op)
+        except AzureOpsError:
+            left = report.stopped
+        state = "the triggers it had stopped were started again" if not left else f"still stopped: {left}"
+        raise OpsFailure(
+            f"{exc}. {state.capitalize()}. Fix the cause and run `insights destroy --stack {stack}` again "
+            "(docs/runbook.md, 'Recover from a failed deploy')"
+        ) from None
+
+    vault = outputs.get("keyVaultName")
+    purge_protection = bool((settings.get("vault") or {}).get("purgeProtection"))
+    if not vault:
+        op.say("4/4 No vault in the stack's outputs: nothing to purge")
+    elif production or purge_protection:
+        op.say(f"4/4 Vault {vault} stays soft-deleted (purge protection / production): its name is not reused")
+    elif not purge_vault:
+        op.say(f"4/4 Vault {vault} left soft-deleted (--keep-vault)")
+    else:
+        op.say(f"4/4 Purging the soft-deleted vault {vault} so that its name is free at once")
+        location = str(settings.get("location") or "")
+        try:
+            present = False
+            for attempt in range(1, timing.purge_checks + 1):  # the deleted vault shows up after a moment
+                present = op.azure.deleted_vault_exists(outputs["subscriptionId"], vault, location)
+                if present or attempt == timing.purge_checks:
+                    break
+                op.sleep(timing.purge_wait_seconds)
+            if not present:
+                op.warn(f"vault {vault} is not among the deleted vaults of {location}: nothing to purge")
+            else:
+                op.azure.purge_deleted_vault(outputs["subscriptionId"], vault, location)
+                report.purged_vault = vault
+                op.say(f"vault {vault} purged")
+        except AzureOpsError as exc:
+            raise OpsFailure(
+                f"the stack is destroyed, but the vault was not purged: {exc}. It stays soft-deleted for "
+                f"vault.softDeleteRetentionDays; purge it later with `az keyvault purge -n {vault} -l {location}`"
+            ) from None
+    return report

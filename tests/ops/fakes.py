@@ -1,0 +1,142 @@
+"""Fakes at the two seams of `insights deploy` / `destroy`: the Azure client layer and the Pulumi CLI's
+process runner. Both write to one journal, so a test reads the order of every call across the two."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from local_platform.ops.azure import BusyError, FactoryRef
+from local_platform.ops.pulumi_cli import Completed, PulumiCli
+
+SUBSCRIPTION = "00000000-0000-4000-8000-0000000000aa"
+
+
+def outputs(stack: str, trigger_enabled: bool) -> dict[str, Any]:
+    return {
+        "subscriptionId": SUBSCRIPTION,
+        "resourceGroupName": f"rg-cip-{stack}-abcde",
+        "factoryName": f"adf-cip-{stack}-abcde",
+        "triggerNames": ["tr_daily"],
+        "triggerEnabled": trigger_enabled,
+        "keyVaultName": f"kv-cip-{stack}-abcde",
+        "synapseServerlessEndpoint": f"syn-cip-{stack}-abcde-ondemand.sql.azuresynapse.net",
+        "synapseDatabase": "insights",
+    }
+
+
+class FakeAzure:
+    def __init__(self, journal: list[tuple], triggers: dict[str, str | None] | None = None) -> None:
+        self.journal = journal
+        self.triggers = dict(triggers or {})
+        self.sign_in_error: Exception | None = None
+        self.providers: dict[str, str] = {}
+        self.stop_error: dict[str, Exception] = {}
+        self.stuck: set[str] = set()  # triggers that stay Started whatever is asked
+        self.start_busy = 0  # start fails this many times with the "provisioning" race first
+        self.start_error: Exception | None = None
+        self.runtime = "Online"
+        self.pipeline_statuses = ["Queued", "InProgress", "Succeeded"]
+        self.pipeline_message = ""
+        self.rows: list[tuple] = [("2024-01-01", "Bikes", "Road Bikes", "Female", 3, 4200.0, 3, 2, 2)]
+        self.deleted_vault_after = 1  # the deleted vault shows up on this check
+        self._vault_checks = 0
+        self.purge_error: Exception | None = None
+
+    def _log(self, *call: Any) -> None:
+        self.journal.append(("azure", *call))
+
+    def check_sign_in(self) -> None:
+        self._log("check_sign_in")
+        if self.sign_in_error:
+            raise self.sign_in_error
+
+    def provider_states(self, subscription_id: str, namespaces: Sequence[str]) -> dict[str, str]:
+        self._log("provider_states", subscription_id)
+        return {name: self.providers.get(name, "Registered") for name in namespaces}
+
+    def trigger_state(self, factory: FactoryRef, name: str) -> str | None:
+        self._log("trigger_state", name)
+        return self.triggers.get(name)
+
+    def stop_trigger(self, factory: FactoryRef, name: str) -> None:
+        self._log("stop_trigger", name)
+        if name in self.stop_error:
+            raise self.stop_error[name]
+        if name not in self.stuck:
+            self.triggers[name] = "Stopped"
+
+    def start_trigger(self, factory: FactoryRef, name: str) -> None:
+        self._log("start_trigger", name)
+        if self.start_error:
+            raise self.start_error
+        if self.start_busy:
+            self.start_busy -= 1
+            raise BusyError(f"starting trigger {name}: Azure is busy with it (Trigger {name} is provisioning)")
+        self.triggers[name] = "Started"
+
+    def integration_runtime_state(self, factory: FactoryRef, name: str) -> str | None:
+        self._log("integration_runtime_state", name)
+        return self.runtime
+
+    def run_pipeline(self, factory: FactoryRef, pipeline: str) -> str:
+        self._log("run_pipeline", factory.factory, pipeline)
+        return "run-1"
+
+    def pipeline_run(self, factory: FactoryRef, run_id: str) -> tuple[str, str]:
+        self._log("pipeline_run", run_id)
+        status = self.pipeline_statuses.pop(0) if len(self.pipeline_statuses) > 1 else self.pipeline_statuses[0]
+        return status, self.pipeline_message
+
+    def query(self, server: str, database: str, sql: str) -> list[tuple]:
+        self._log("query", server, database, sql)
+        return self.rows
+
+    def deleted_vault_exists(self, subscription_id: str, name: str, location: str) -> bool:
+        self._log("deleted_vault_exists", name, location)
+        self._vault_checks += 1
+        return self._vault_checks >= self.deleted_vault_after
+
+    def purge_deleted_vault(self, subscription_id: str, name: str, location: str) -> None:
+        self._log("purge_deleted_vault", name, location)
+        if self.purge_error:
+            raise self.purge_error
+
+
+class FakePulumiProcess:
+    """Answers `pulumi ...` command lines as the CLI would; `outputs_after_up` is what `up` leaves behind."""
+
+    def __init__(self, journal: list[tuple], before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+        self.journal = journal
+        self.current = dict(before)
+        self.after = dict(after)
+        self.logged_in = True
+        self.fail: dict[str, int] = {}  # command -> exit code
+        self.envs: list[dict[str, str]] = []
+
+    def __call__(self, args: Sequence[str], capture: bool, env: Mapping[str, str]) -> Completed:
+        assert args[0] == "pulumi" and args[-1] == "--non-interactive", args
+        command = list(args[1:-1])
+        self.journal.append(("pulumi", *command))
+        self.envs.append(dict(env))
+        verb = command[0]
+        if verb in self.fail:
+            return Completed(self.fail[verb], "", f"error: {verb} failed")
+        if verb == "version":
+            return Completed(0, "v3.200.0\n")
+        if verb == "whoami":
+            return Completed(0, "ops-bot\n") if self.logged_in else Completed(255, "", "error: PULUMI_ACCESS_TOKEN")
+        if verb == "stack":
+            return Completed(0, json.dumps(self.current))
+        if verb == "up":
+            self.current = dict(self.after)
+            return Completed(0)
+        if verb == "destroy":
+            self.current = {}
+            return Completed(0)
+        raise AssertionError(f"unexpected pulumi command {command}")
+
+
+def pulumi(process: FakePulumiProcess, installed: bool = True) -> PulumiCli:
+    return PulumiCli(runner=process, which=lambda name: "/usr/bin/pulumi" if installed else None, env={})

@@ -1,0 +1,431 @@
+"""`insights deploy` and `insights destroy`, tested at their seams: the order of the Azure and Pulumi calls,
+the retries, and the errors (expired sign-in, missing permission, a trigger that will not stop), each a
+clear message that leaves the stack as it was."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from infra.paths import REPO_ROOT
+from local_platform.ops import cli as ops_cli
+from local_platform.ops import deploy as deploy_module
+from local_platform.ops.azure import AzureOpsError, PermissionDeniedError, SignInError
+from local_platform.ops.deploy import Operator, OpsFailure, Timing, deploy, destroy
+from tests.ops.fakes import SUBSCRIPTION, FakeAzure, FakePulumiProcess, outputs, pulumi
+
+POLICY_PACK = str(REPO_ROOT / "infra" / "policies")
+SMOKE_SQL = "SELECT TOP (1) * FROM [gold].[agg_daily_sales]"
+TIMING = Timing(trigger_attempts=4, trigger_wait_seconds=2, stop_checks=3, stop_wait_seconds=1, poll_seconds=15)
+
+
+class Clock:
+    def __init__(self, step: float = 10.0) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+class World:
+    """One deploy's outside world: the fakes, the journal, what was said and slept."""
+
+    def __init__(self, stack: str, deployed: bool = True, trigger: str | None = "Started") -> None:
+        self.journal: list[tuple] = []
+        enabled = stack == "prod"  # as in Pulumi.<stack>.yaml: trigger.enabled
+        self.azure = FakeAzure(self.journal, {"tr_daily": trigger} if deployed else {})
+        self.process = FakePulumiProcess(
+            self.journal, outputs(stack, enabled) if deployed else {}, outputs(stack, enabled)
+        )
+        self.said: list[str] = []
+        self.warned: list[str] = []
+        self.slept: list[float] = []
+        self.installed = True
+        self.env: dict[str, str] = {} if deployed else {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
+
+    def operator(self) -> Operator:
+        return Operator(
+            azure=self.azure,
+            pulumi=pulumi(self.process, self.installed),
+            say=self.said.append,
+            warn=self.warned.append,
+            sleep=self.slept.append,
+            clock=Clock(),
+            env=self.env,
+        )
+
+    def calls(self, source: str | None = None) -> list[tuple]:
+        return [c for c in self.journal if source is None or c[0] == source]
+
+
+@pytest.fixture(autouse=True)
+def offline_plans(monkeypatch: pytest.MonkeyPatch, plans: dict[str, dict]) -> None:
+    """The preflight's offline plan, made once per session rather than once per test."""
+    monkeypatch.setattr(deploy_module, "build_plan", lambda stack, root=None, say=None: plans[stack])
+
+
+def up(stack: str) -> tuple:
+    return ("pulumi", "up", "--stack", stack, "--yes", "--diff", "--policy-pack", POLICY_PACK)
+
+
+def preflight(stack: str) -> list[tuple]:
+    return [
+        ("pulumi", "version"),
+        ("pulumi", "whoami"),
+        ("pulumi", "stack", "output", "--json", "--stack", stack),
+        ("azure", "check_sign_in"),
+        ("azure", "provider_states", SUBSCRIPTION),
+    ]
+
+
+# --- deploy ------------------------------------------------------------------------------------
+
+
+def test_deploy_runs_every_step_in_order(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.start_busy = 2  # the fresh trigger is still provisioning twice
+    report = deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+
+    assert world.journal == [
+        *preflight("prod"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "stop_trigger", "tr_daily"),
+        ("azure", "trigger_state", "tr_daily"),  # it did stop
+        up("prod"),
+        ("pulumi", "stack", "output", "--json", "--stack", "prod"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "start_trigger", "tr_daily"),
+        ("azure", "start_trigger", "tr_daily"),
+        ("azure", "start_trigger", "tr_daily"),
+        ("azure", "integration_runtime_state", "shir-onprem"),
+        ("azure", "run_pipeline", "adf-cip-prod-abcde", "pl_daily_master"),
+        ("azure", "pipeline_run", "run-1"),
+        ("azure", "pipeline_run", "run-1"),
+        ("azure", "pipeline_run", "run-1"),
+        ("azure", "query", "syn-cip-prod-abcde-ondemand.sql.azuresynapse.net", "insights", SMOKE_SQL),
+    ]
+    assert world.slept == [2, 2, 15, 15]  # two start retries, two polls (Queued, InProgress)
+    assert report.stopped == ["tr_daily"] and report.started == ["tr_daily"]
+    assert report.smoke == "passed" and report.pipeline_run_id == "run-1" and report.view_rows == 1
+    # pulumi up deploys into the subscription the preflight checked
+    assert world.process.envs[3]["ARM_SUBSCRIPTION_ID"] == SUBSCRIPTION
+    assert world.azure.triggers == {"tr_daily": "Started"}
+    assert "5/5 Smoke test" in world.said
+
+
+def test_a_stack_whose_config_disables_the_trigger_leaves_it_stopped(deployed_root: Path) -> None:
+    world = World("dev")
+    report = deploy("dev", world.operator(), timing=TIMING, root=deployed_root)
+    assert report.stopped == ["tr_daily"] and report.started == []
+    assert not [c for c in world.journal if c[1] == "start_trigger"]
+    assert "triggers stay stopped: trigger.enabled is false in this stack's config" in world.said
+    assert world.azure.triggers == {"tr_daily": "Stopped"}
+
+
+def test_the_first_deploy_has_no_trigger_to_stop(deployed_root: Path) -> None:
+    world = World("prod", deployed=False)
+    deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    before_up = world.journal[: world.journal.index(up("prod"))]
+    assert before_up == preflight("prod")
+    assert "no factory deployed yet: no trigger to stop" in world.said
+
+
+def test_a_first_deploy_needs_to_know_its_subscription(deployed_root: Path) -> None:
+    world = World("prod", deployed=False)
+    world.env = {}
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "which Azure subscription should stack 'prod' use? Set ARM_SUBSCRIPTION_ID" in str(failure.value)
+    assert world.journal == preflight("prod")[:3]
+
+
+def test_an_expired_sign_in_stops_before_anything_changes(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.sign_in_error = SignInError(
+        "checking the Azure sign-in: the Azure sign-in is missing or expired (AADSTS700024); sign in again: `az login`"
+    )
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "the Azure sign-in is missing or expired" in str(failure.value)
+    assert "az login" in str(failure.value) and str(failure.value).endswith("nothing was changed")
+    assert world.journal == preflight("prod")[:4]
+    assert world.azure.triggers == {"tr_daily": "Started"}
+
+
+def test_a_missing_permission_leaves_every_trigger_as_it_was(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.triggers = {"tr_daily": "Started", "tr_hourly": "Started"}
+    world.process.current["triggerNames"] = ["tr_daily", "tr_hourly"]
+    world.azure.stop_error["tr_hourly"] = PermissionDeniedError(
+        "stopping trigger tr_hourly: the signed-in identity lacks permission (AuthorizationFailed). "
+        "It needs Data Factory Contributor on the factory."
+    )
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    message = str(failure.value)
+    assert "It needs Data Factory Contributor on the factory." in message
+    assert "nothing was deployed; every trigger is as it was" in message
+    assert world.journal[len(preflight("prod")) :] == [
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "stop_trigger", "tr_daily"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "trigger_state", "tr_hourly"),
+        ("azure", "stop_trigger", "tr_hourly"),
+        ("azure", "start_trigger", "tr_daily"),  # put back as it was
+    ]
+    assert up("prod") not in world.journal
+    assert world.azure.triggers == {"tr_daily": "Started", "tr_hourly": "Started"}
+
+
+def test_a_trigger_that_will_not_stop(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.stuck = {"tr_daily"}
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "trigger tr_daily will not stop: still Started after 3 checks 1s apart" in str(failure.value)
+    assert world.journal[len(preflight("prod")) :] == [
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "stop_trigger", "tr_daily"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "trigger_state", "tr_daily"),
+    ]
+    assert world.slept == [1, 1]
+    assert up("prod") not in world.journal
+    assert world.azure.triggers == {"tr_daily": "Started"}
+
+
+def test_a_failed_pulumi_up_starts_the_stopped_triggers_again(deployed_root: Path) -> None:
+    world = World("prod")
+    world.process.fail["up"] = 255
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    message = str(failure.value)
+    assert "`pulumi up` failed for stack 'prod' (exit 255)" in message
+    assert "The triggers it had stopped were started again" in message
+    assert "Recover from a failed deploy" in message
+    assert world.journal[-2:] == [up("prod"), ("azure", "start_trigger", "tr_daily")]
+    assert world.azure.triggers == {"tr_daily": "Started"}
+
+
+def test_unregistered_providers_are_named_with_the_command_that_registers_them(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.providers = {"Microsoft.Synapse": "NotRegistered", "Microsoft.Databricks": "Registering"}
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    message = str(failure.value)
+    assert "not registered in subscription" in message
+    assert "az provider register -n Microsoft.Databricks" in message
+    assert "az provider register -n Microsoft.Synapse" in message
+    assert world.journal == preflight("prod")
+
+
+def test_starting_gives_up_after_its_attempts(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.start_busy = 99
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "the stack is deployed, but a trigger did not start" in str(failure.value)
+    assert "trigger tr_daily did not start after 4 attempts" in str(failure.value)
+    assert world.calls("azure").count(("azure", "start_trigger", "tr_daily")) == 4
+    assert world.slept == [2, 2, 2]
+
+
+def test_only_the_provisioning_race_is_retried(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.start_error = PermissionDeniedError(
+        "starting trigger tr_daily: the signed-in identity lacks permission"
+    )
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "lacks permission" in str(failure.value)
+    assert world.calls("azure").count(("azure", "start_trigger", "tr_daily")) == 1
+
+
+def test_the_smoke_test_waits_for_a_runtime_node(deployed_root: Path) -> None:
+    world = World("prod", deployed=False)
+    world.azure.runtime = "NeedRegistration"
+    report = deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert report.smoke == "skipped: integration runtime shir-onprem has no registered node"
+    assert "integrationRuntimeAuthKey --show-secrets -s prod" in world.warned[0]
+    assert not [c for c in world.journal if c[1] in {"run_pipeline", "query"}]
+
+
+def test_a_failed_pipeline_run_fails_the_smoke_test(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.pipeline_statuses = ["InProgress", "Failed"]
+    world.azure.pipeline_message = "Operation on target Extract Tables failed"
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "run run-1 of pl_daily_master failed: Operation on target Extract Tables failed" in str(failure.value)
+    assert "The stack is deployed." in str(failure.value)
+    assert not [c for c in world.journal if c[1] == "query"]
+
+
+def test_a_pipeline_run_that_does_not_finish_in_time(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.pipeline_statuses = ["InProgress"]
+    timing = Timing(trigger_wait_seconds=0, stop_wait_seconds=0, poll_seconds=15, smoke_timeout_seconds=60)
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=timing, root=deployed_root)
+    assert "did not finish within 1 minutes (still InProgress)" in str(failure.value)
+    # the fake clock moves 10 s per reading: started at 10, then 20, 30, ... until 70 - 10 >= 60
+    assert world.calls("azure").count(("azure", "pipeline_run", "run-1")) == 6
+
+
+def test_a_stack_without_its_encrypted_password_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.dev.yaml").write_text((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    world = World("dev")
+    with pytest.raises(OpsFailure) as failure:
+        deploy("dev", world.operator(), timing=TIMING, root=tmp_path)
+    assert "customer-insights:sourcePassword is not set (encrypted)" in str(failure.value)
+    assert "pulumi config set --secret sourcePassword -s dev" in str(failure.value)
+    assert world.journal == []
+
+
+def test_a_policy_violation_is_refused_before_the_cloud(deployed_root: Path, plans: dict[str, dict]) -> None:
+    bad = {**plans["prod"], "summary": {**plans["prod"]["summary"], "mandatoryViolations": 1}}
+    bad["policies"] = [
+        {**p, "violations": [{"message": "purge protection off", "resource": "vault-vault", "urn": None}]}
+        if p["policy"] == "vault-baseline"
+        else p
+        for p in plans["prod"]["policies"]
+    ]
+    deploy_module.build_plan = lambda stack, root=None, say=None: bad  # undone by the autouse monkeypatch
+    world = World("prod")
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "breaks the security baseline:\n  vault-baseline: vault-vault: purge protection off" in str(failure.value)
+    assert world.journal == []
+
+
+def test_without_the_pulumi_cli_the_message_says_what_to_do(deployed_root: Path) -> None:
+    world = World("prod")
+    world.installed = False
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "the Pulumi CLI is not installed" in str(failure.value)
+    assert "insights plan --stack S" in str(failure.value)
+    assert world.journal == []
+
+
+def test_not_logged_in_to_pulumi(deployed_root: Path) -> None:
+    world = World("prod")
+    world.process.logged_in = False
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "not logged in to a Pulumi backend: run `pulumi login`" in str(failure.value)
+    assert world.journal == [("pulumi", "version"), ("pulumi", "whoami")]
+
+
+# --- destroy -----------------------------------------------------------------------------------
+
+
+def test_destroy_stops_triggers_destroys_and_purges_the_dev_vault(deployed_root: Path) -> None:
+    world = World("dev")
+    world.azure.deleted_vault_after = 2  # Azure lists the deleted vault a moment later
+    report = destroy("dev", world.operator(), timing=TIMING, root=deployed_root)
+    assert world.journal == [
+        ("pulumi", "version"),
+        ("pulumi", "whoami"),
+        ("pulumi", "stack", "output", "--json", "--stack", "dev"),
+        ("azure", "check_sign_in"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("azure", "stop_trigger", "tr_daily"),
+        ("azure", "trigger_state", "tr_daily"),
+        ("pulumi", "destroy", "--stack", "dev", "--yes"),
+        ("azure", "deleted_vault_exists", "kv-cip-dev-abcde", "westeurope"),
+        ("azure", "deleted_vault_exists", "kv-cip-dev-abcde", "westeurope"),
+        ("azure", "purge_deleted_vault", "kv-cip-dev-abcde", "westeurope"),
+    ]
+    assert report.purged_vault == "kv-cip-dev-abcde"
+
+
+def test_destroy_keeps_the_vault_when_asked(deployed_root: Path) -> None:
+    world = World("dev")
+    report = destroy("dev", world.operator(), purge_vault=False, timing=TIMING, root=deployed_root)
+    assert report.purged_vault is None
+    assert world.journal[-1] == ("pulumi", "destroy", "--stack", "dev", "--yes")
+
+
+def test_a_production_stack_needs_an_explicit_allowance_and_is_never_purged(deployed_root: Path) -> None:
+    world = World("prod")
+    with pytest.raises(OpsFailure) as failure:
+        destroy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "needs --allow-production" in str(failure.value)
+    assert world.journal == []
+    report = destroy("prod", world.operator(), allow_production=True, timing=TIMING, root=deployed_root)
+    assert report.purged_vault is None
+    assert world.journal[-1] == ("pulumi", "destroy", "--stack", "prod", "--yes")
+    assert any("stays soft-deleted" in line for line in world.said)
+
+
+def test_a_failed_purge_says_how_to_finish(deployed_root: Path) -> None:
+    world = World("dev")
+    world.azure.purge_error = AzureOpsError("purging the deleted vault kv-cip-dev-abcde: conflict")
+    with pytest.raises(OpsFailure) as failure:
+        destroy("dev", world.operator(), timing=TIMING, root=deployed_root)
+    assert "the stack is destroyed, but the vault was not purged" in str(failure.value)
+    assert "az keyvault purge -n kv-cip-dev-abcde -l westeurope" in str(failure.value)
+
+
+def test_a_failed_destroy_starts_the_triggers_again(deployed_root: Path) -> None:
+    world = World("dev")
+    world.process.fail["destroy"] = 1
+    with pytest.raises(OpsFailure) as failure:
+        destroy("dev", world.operator(), timing=TIMING, root=deployed_root)
+    assert "`pulumi destroy` failed for stack 'dev' (exit 1)" in str(failure.value)
+    assert world.journal[-1] == ("azure", "start_trigger", "tr_daily")
+    assert world.azure.triggers == {"tr_daily": "Started"}
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def test_the_deploy_command_ends_with_a_clear_message(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, deployed_root: Path
+) -> None:
+    world = World("prod")
+    world.azure.sign_in_error = SignInError("checking the Azure sign-in: the Azure sign-in is missing or expired")
+    monkeypatch.setattr(ops_cli, "_operator", lambda console: world.operator())
+    monkeypatch.setattr(deploy_module, "stack_settings", _settings_from(deployed_root))
+    result = CliRunner().invoke(app, ["deploy", "--stack", "prod"])
+    assert result.exit_code == 1
+    assert "error: checking the Azure sign-in: the Azure sign-in is missing or expired" in result.stderr
+    assert "nothing was changed" in result.stderr
+
+
+def test_the_deploy_command_summarises_a_good_deploy(
+    app: typer.Typer, monkeypatch: pytest.MonkeyPatch, deployed_root: Path
+) -> None:
+    world = World("prod")
+    monkeypatch.setattr(ops_cli, "_operator", lambda console: world.operator())
+    monkeypatch.setattr(deploy_module, "stack_settings", _settings_from(deployed_root))
+    result = CliRunner().invoke(app, ["deploy", "--stack", "prod", "--no-smoke"])
+    assert result.exit_code == 0, result.output
+    assert "deployed stack prod: triggers stopped ['tr_daily'], started ['tr_daily']" in result.stderr
+    assert "smoke test skipped: --no-smoke" in result.stderr
+
+
+def test_the_destroy_command_asks_first(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["destroy", "--stack", "dev"])  # no terminal, no --yes
+    assert result.exit_code == 1
+    assert "destroy needs --yes when it cannot ask" in result.stderr
+
+
+def _settings_from(root: Path):
+    original = deploy_module.stack_settings
+    return lambda stack, _root=None: original(stack, root)
+
+
+def test_outputs_of_an_older_program_are_a_clear_error(deployed_root: Path) -> None:
+    world = World("prod")
+    del world.process.current["triggerNames"]
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "stack outputs lack triggerNames" in str(failure.value)
+    assert up("prod") not in world.journal
