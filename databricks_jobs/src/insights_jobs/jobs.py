@@ -1,0 +1,56 @@
+"""Job entry points (`python_wheel_task` entry points on Databricks, console scripts locally).
+
+Each main parses `--lake ROOT --run-id ID`, reuses the running Spark session (`getOrCreate`: on a job
+cluster the cluster's, locally the one the runner started), calls the library and prints a summary.
+Called with an argument list (by the local runner or a test) it returns the summary as a dict; called
+as a script (argv None) it returns None, so the process exits 0. A failure prints one clear line and
+raises: the task fails with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from pyspark.sql import SparkSession
+
+from insights_jobs.gold.job import run_gold
+from insights_jobs.silver.job import run_silver
+from insights_jobs.storage import storage_for
+
+
+def _args(argv: list[str] | None, description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--lake", required=True, help="lake root: a folder, or abfss://{layer}@<account>...")
+    parser.add_argument("--run-id", required=True, help="pipeline run id (the bronze run_id= folder)")
+    return parser.parse_args(argv)
+
+
+def _session() -> SparkSession:
+    spark = SparkSession.builder.getOrCreate()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")  # source datetimes are naive: read and write them as UTC
+    return spark
+
+
+def _run(name: str, argv: list[str] | None, description: str, job) -> dict[str, Any] | None:
+    args = _args(argv, description)
+    print(f"{name}: lake {args.lake}, run {args.run_id}", flush=True)
+    try:
+        spark = _session()
+        summary = job(spark, storage_for(spark), args.lake, args.run_id, log=lambda line: print(line, flush=True))
+    except Exception as exc:
+        print(f"{name} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        raise
+    print(summary, flush=True)
+    return summary.figures() if argv is not None else None
+
+
+def silver_main(argv: list[str] | None = None) -> dict[str, Any] | None:
+    """insights-silver: bronze of one run -> silver upserts + quarantine (and retries waiting rows)."""
+    return _run("insights-silver", argv, "Bronze of one run -> silver upserts + quarantine.", run_silver)
+
+
+def gold_main(argv: list[str] | None = None) -> dict[str, Any] | None:
+    """insights-gold: silver changes since the last gold run -> gold."""
+    return _run("insights-gold", argv, "Silver changes since the last gold run -> gold.", run_gold)

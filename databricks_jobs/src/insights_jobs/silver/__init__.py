@@ -1,0 +1,1 @@
+"""Bronze -> silver: validate and quarantine, deduplicate, enrich, merge (one module per concern)."""

@@ -1,0 +1,126 @@
+"""Validation: bronze rows to contract types, and the rules that send a row to quarantine.
+
+A checked frame has the silver (snake_case, typed, trimmed) columns plus bookkeeping columns:
+`_run_id` (the bronze run whose folder held the row), `_business_key` (key values joined with '|'),
+`_payload` (the bronze row as JSON), `_content` (hash of the typed values), `_rule` / `_detail`
+(NULL while the row passes; the first rule it breaks otherwise) and, after deduplication, `_superseded`
+(a newer version of the key is in the batch: not checked further, not written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from insights_jobs.contract import Reference, TableSpec, snake_case
+
+RULE, DETAIL, SUPERSEDED = "_rule", "_detail", "_superseded"
+BOOKKEEPING = ("_run_id", "_business_key", "_payload", "_content", RULE, DETAIL, SUPERSEDED)
+
+
+def passing() -> Column:
+    """The rows silver takes: no rule broken, not superseded (after `latest_per_key`)."""
+    return F.col(RULE).isNull() & ~F.col(SUPERSEDED)
+
+
+def _first_failure(df: DataFrame, rules: list[tuple[Column, str, Column]]) -> DataFrame:
+    """Set `_rule`/`_detail` to the first (failed, rule, detail) that applies, keeping an earlier rule."""
+    if not rules:
+        return df
+    rule = F.coalesce(F.col(RULE), *[F.when(failed, F.lit(name)) for failed, name, _ in rules])
+    detail = F.coalesce(F.col(DETAIL), *[F.when(failed, text) for failed, _, text in rules])
+    return df.withColumns({RULE: rule, DETAIL: detail})
+
+
+def business_key(columns: list[str]) -> Column:
+    """Key values of typed columns joined with '|' (the format of `_quarantine.business_key`)."""
+    return F.concat_ws("|", *[F.col(c).cast("string") for c in columns])
+
+
+def _typed(raw: Column, sql_type: str, text_in_bronze: bool) -> Column:
+    """A bronze value as its contract type: try-cast (NULL when it does not parse), text trimmed."""
+    if sql_type == "string":
+        return F.trim(raw.try_cast("string"))
+    return (F.trim(raw) if text_in_bronze else raw).try_cast(sql_type)
+
+
+def parse(bronze: DataFrame, spec: TableSpec, run_id: str) -> DataFrame:
+    """Bronze rows of run `run_id` -> contract types, trimmed text, snake_case names; `unparseable:<Column>`."""
+    dtypes = {name.lower(): (name, dtype) for name, dtype in bronze.dtypes}
+    typed: dict[str, Column] = {}
+    unparseable: list[tuple[Column, str, Column]] = []
+    for source, sql_type in spec.columns.items():
+        if source.lower() not in dtypes:  # absent from this extract (source drift): NULL, not an error
+            typed[snake_case(source)] = F.lit(None).cast(sql_type)
+            continue
+        name, dtype = dtypes[source.lower()]
+        raw = F.col(f"`{name}`")
+        value = typed[snake_case(source)] = _typed(raw, sql_type, dtype == "string")
+        if sql_type != "string":
+            reason = F.concat(F.lit(f"{source} value '"), raw.try_cast("string"), F.lit(f"' is not a valid {sql_type}"))
+            unparseable.append((raw.isNotNull() & value.isNull(), f"unparseable:{source}", reason))
+
+    # business key text: the typed value, or the trimmed raw text when it does not parse; '' for a NULL part
+    key_parts, null_key = [], F.lit(False)
+    for column in spec.key:
+        raw = F.col(f"`{dtypes[column.lower()][0]}`") if column.lower() in dtypes else F.lit(None)
+        key_parts.append(F.coalesce(typed[snake_case(column)].cast("string"), F.trim(raw.try_cast("string"))))
+        null_key = null_key | raw.isNull()
+    null_flags = F.concat(*[F.when(v.isNull(), F.lit("1")).otherwise(F.lit("0")) for v in typed.values()])
+    no_rule = F.lit(None).cast("string")
+    return bronze.select(
+        *[value.alias(column) for column, value in typed.items()],
+        F.lit(run_id).alias("_run_id"),
+        F.when(null_key, F.lit("")).otherwise(F.concat_ws("|", *key_parts)).alias("_business_key"),
+        F.to_json(F.struct(*[F.col(f"`{c}`") for c in bronze.columns]), {"ignoreNullFields": "false"}).alias(
+            "_payload"
+        ),
+        F.xxhash64(null_flags, *typed.values()).alias("_content"),
+        F.coalesce(*[F.when(failed, F.lit(rule)) for failed, rule, _ in unparseable], no_rule).alias(RULE),
+        F.coalesce(*[F.when(failed, reason) for failed, _, reason in unparseable], no_rule).alias(DETAIL),
+    )
+
+
+def apply_row_rules(df: DataFrame, spec: TableSpec) -> DataFrame:
+    """Rules a row breaks on its own: `null_key`, then the table's value rules (from the contract)."""
+    null_key = F.lit(False)
+    for k in spec.silver_key:
+        null_key = null_key | F.col(k).isNull()
+    rules = [(null_key, "null_key", F.lit(f"business key ({', '.join(spec.key)}) has a NULL part"))]
+    rules += [(~F.coalesce(F.expr(r.passes), F.lit(False)), r.name, F.lit(r.detail)) for r in spec.rules]
+    return _first_failure(df, rules)
+
+
+def flag_duplicates(df: DataFrame, spec: TableSpec) -> DataFrame:
+    """`duplicate_key`: same key and same ModifiedDate with different content in the batch (all such rows)."""
+    peers = Window.partitionBy(*spec.silver_key).orderBy(spec.silver_version).rangeBetween(0, 0)
+    valid_content = F.when(F.col(RULE).isNull(), F.col("_content"))
+    conflict = F.min(valid_content).over(peers) != F.max(valid_content).over(peers)
+    detail = F.concat(
+        F.lit(f"another row with this key and the same {spec.version} "),
+        F.col(spec.silver_version).cast("string"),
+        F.lit(" has different content"),
+    )
+    return _first_failure(df, [(F.col(RULE).isNull() & conflict, "duplicate_key", detail)])
+
+
+def check_references(df: DataFrame, spec: TableSpec, parents: Mapping[str, DataFrame]) -> DataFrame:
+    """`unknown_*` (retryable): a passing row whose parent key is not in silver (where this run's parents went)."""
+    for i, ref in enumerate(spec.references):
+        df = _check_reference(df, ref, parents[ref.parent], f"_found_{i}")
+    return df
+
+
+def _check_reference(df: DataFrame, ref: Reference, parent_keys: DataFrame, flag: str) -> DataFrame:
+    """Flag rows of `df` whose `ref.columns` are not among `parent_keys` (the parent's key columns)."""
+    mine = [snake_case(c) for c in ref.columns]
+    keys = parent_keys.select(
+        *[F.col(p).alias(m) for p, m in zip(parent_keys.columns, mine, strict=True)], F.lit(True).alias(flag)
+    )
+    joined = df.join(keys, on=mine, how="left")
+    values = F.concat_ws(", ", *[F.concat(F.lit(f"{c}="), F.col(snake_case(c)).cast("string")) for c in ref.columns])
+    detail = F.concat(values, F.lit(f" is not (yet) in silver {ref.parent}"))
+    checked = _first_failure(joined, [(passing() & F.col(flag).isNull(), ref.rule, detail)])
+    return checked.drop(flag).select(*df.columns)

@@ -1,0 +1,116 @@
+"""The storage seam's MERGE rules on delta-rs, lake paths, and the job entry points."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from bronze_builder import customer, write_bronze
+from deltalake import DeltaTable
+
+from insights_jobs import lake as paths
+from insights_jobs.jobs import gold_main, silver_main
+from insights_jobs.storage import LocalDelta, NativeDelta, merge_conditions, storage_for
+
+pytestmark = pytest.mark.spark
+
+SCHEMA = "id int, name string, modified_date timestamp, _run_id string"
+
+
+def rows(path) -> dict:
+    return {r["id"]: (r["name"], r["_run_id"]) for r in DeltaTable(str(path)).to_pyarrow_table().to_pylist()}
+
+
+def test_upsert_updates_only_with_a_version_at_least_as_new_and_different_content(spark, tmp_path):
+    store, path = LocalDelta(spark), str(tmp_path / "t")
+    jan, feb = dt.datetime(2024, 1, 1), dt.datetime(2024, 2, 1)
+    first = spark.createDataFrame([(1, "a", feb, "r1"), (2, "b", jan, "r1")], SCHEMA)
+    assert store.upsert(path, first, ["id"], version_column="modified_date") == 2
+    second = spark.createDataFrame(
+        [(1, "older", jan, "r2"), (2, "b", jan, "r2"), (3, "new", jan, "r2")], SCHEMA
+    )  # 1: older version, 2: same version and content, 3: new key
+    assert store.upsert(path, second, ["id"], version_column="modified_date") == 1
+    third = spark.createDataFrame([(2, "b2", jan, "r3")], SCHEMA)  # same version, different content
+    assert store.upsert(path, third, ["id"], version_column="modified_date") == 1
+    assert rows(path) == {1: ("a", "r1"), 2: ("b2", "r3"), 3: ("new", "r2")}
+
+
+def test_insert_only_upsert_never_touches_existing_rows(spark, tmp_path):
+    store, path = LocalDelta(spark), str(tmp_path / "t")
+    store.upsert(path, spark.createDataFrame([(1, "a", None, "r1")], SCHEMA), ["id"], when_matched="ignore")
+    batch = spark.createDataFrame([(1, "changed", None, "r2"), (2, "b", None, "r2")], SCHEMA)
+    assert store.upsert(path, batch, ["id"], when_matched="ignore") == 1
+    assert rows(path) == {1: ("a", "r1"), 2: ("b", "r2")}
+
+
+def test_replace_where_replaces_only_the_slice(spark, tmp_path):
+    store, path = LocalDelta(spark), str(tmp_path / "t")
+    schema = "order_date date, n int"
+    d1, d2, d3 = dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)
+    store.overwrite(path, spark.createDataFrame([(d1, 1), (d2, 2), (d3, 3)], schema))
+    store.replace_where(path, spark.createDataFrame([(d2, 20)], schema), f"order_date IN (DATE '{d2}', DATE '{d3}')")
+    got = sorted((r["order_date"], r["n"]) for r in DeltaTable(path).to_pyarrow_table().to_pylist())
+    assert got == [(d1, 1), (d2, 20)]
+    assert DeltaTable(path).protocol().min_reader_version == 1
+
+
+def test_read_gives_the_table_back_with_its_types(spark, tmp_path):
+    store, path = LocalDelta(spark), str(tmp_path / "t")
+    store.overwrite(path, spark.createDataFrame([(1, "a", dt.datetime(2024, 1, 1), "r1")], SCHEMA))
+    df = store.read(path)
+    assert df.schema.simpleString() == "struct<id:int,name:string,modified_date:timestamp,_run_id:string>"
+    assert store.read(path, columns=["name"]).collect()[0].name == "a"
+
+
+def test_merge_conditions_compare_content_columns_only():
+    on, condition = merge_conditions(["k", "v", "modified_date", "_run_id"], ["k"], "modified_date", None)
+    assert on == "t.k = s.k"
+    assert condition == (
+        "s.modified_date >= t.modified_date AND ((s.v IS DISTINCT FROM t.v) OR "
+        "(s.modified_date IS DISTINCT FROM t.modified_date))"
+    )
+
+
+def test_storage_is_native_delta_on_a_databricks_runtime(spark, monkeypatch):
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    assert isinstance(storage_for(spark), LocalDelta)
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "17.3")
+    monkeypatch.setattr(NativeDelta, "__init__", lambda self, spark: None)  # no Delta jars on this machine
+    assert isinstance(storage_for(spark), NativeDelta)
+
+
+@pytest.mark.parametrize(
+    ("root", "expected"),
+    [
+        ("/data/lake", "/data/lake/silver/customer"),
+        ("/data/lake/", "/data/lake/silver/customer"),
+        ("abfss://{layer}@acct.dfs.core.windows.net", "abfss://silver@acct.dfs.core.windows.net/customer"),
+        ("abfss://lake@acct.dfs.core.windows.net/", "abfss://lake@acct.dfs.core.windows.net/silver/customer"),
+    ],
+)
+def test_lake_paths(root, expected):
+    assert paths.silver(root, "customer") == expected
+
+
+def test_bronze_glob_reads_a_run_under_any_load_date():
+    assert paths.bronze_run_glob("abfss://{layer}@a.dfs.core.windows.net", "Customer", ["r1"]) == (
+        "abfss://bronze@a.dfs.core.windows.net/SalesLT/Customer/load_date=*/run_id=r1/*.parquet"
+    )
+
+
+def test_entry_points_take_lake_and_run_id_and_return_a_summary(tmp_path, capsys):
+    lake = tmp_path / "lake"
+    write_bronze(lake, "Customer", "r1", [customer(1)])
+    silver = silver_main(["--lake", str(lake), "--run-id", "r1"])
+    gold = gold_main(["--lake", str(lake), "--run-id", "r1"])
+    assert (silver["read"], silver["upserted"], silver["quarantined"]) == (1, 1, 0)
+    assert gold["mode"] == "skipped"  # silver has no orders yet
+    out = capsys.readouterr().out
+    assert "insights-silver: lake" in out and "1 rows read, 1 upserted, 0 quarantined" in out
+
+
+def test_entry_points_fail_with_a_clear_message_and_usage(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        silver_main(["--lake", "/nowhere"])
+    assert exit_info.value.code == 2
+    assert "--run-id" in capsys.readouterr().err
