@@ -88,7 +88,7 @@ def bench_scale(scale: float, work: Path) -> dict:
         "scale": scale,
         "generate_seconds": round(generate_seconds, 2),
         "full": full,
-        "changes": changes if isinstance(changes, dict) else str(changes),
+        "changes": {"inserted": changes.inserted, "updated": changes.updated},
         "incremental": incremental,
         "incremental_over_full": round(incremental["seconds"] / full["seconds"], 3),
         "kpis_from_gold_seconds": round(kpi_seconds, 4),

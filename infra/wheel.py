@@ -104,9 +104,8 @@ def build_wheel(project_dir: Path, cache_dir: Path) -> Wheel:
     if target.is_file():
         return Wheel(path=target, package=package, version=version, source_hash=digest)
 
-    from pyproject_hooks import default_subprocess_runner
-
     from build import ProjectBuilder
+    from pyproject_hooks import default_subprocess_runner
 
     def runner(cmd, cwd=None, extra_environ=None):
         env = {**(extra_environ or {}), "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
