@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -33,7 +34,7 @@ def _session() -> SparkSession:
     return spark
 
 
-def _run(name: str, argv: list[str] | None, description: str, job) -> dict[str, Any] | None:
+def _run(name: str, argv: list[str] | None, description: str, job: Callable[..., Any]) -> dict[str, Any] | None:
     args = _args(argv, description)
     print(f"{name}: lake {args.lake}, run {args.run_id}", flush=True)
     try:

@@ -110,33 +110,32 @@ def touched_lines(
     moved_customers: DataFrame | None = None,
     moved_products: DataFrame | None = None,
 ) -> DataFrame:
-    """Keys of the order lines whose fct_sales row may change: lines changed since `details_since`, lines of
+    """The silver order lines whose fct_sales row may change: lines changed since `details_since`, lines of
     orders changed since `headers_since`, lines of customers whose gender moved, of products that moved."""
-    key = list(fct_sales.KEY)
     orders = headers.select("sales_order_id", "customer_id", _since("_updated_at", headers_since).alias("_order"))
     if moved_customers is not None:
         moved = moved_customers.select("customer_id", F.lit(True).alias("_moved"))
         orders = orders.join(F.broadcast(moved), "customer_id", "left")
         orders = orders.withColumn("_order", F.col("_order") | F.col("_moved").isNotNull())
     changed_orders = orders.filter("_order").select("sales_order_id", F.lit(True).alias("_changed_order"))
-    lines = details.select(*key, "product_id", _since("_updated_at", details_since).alias("_line"))
     # the changed orders are few, and only their ids travel: broadcast them
-    lines = lines.join(F.broadcast(changed_orders), "sales_order_id", "left")
-    touched = F.col("_line") | F.col("_changed_order").isNotNull()
+    lines = details.join(F.broadcast(changed_orders), "sales_order_id", "left")
+    touched = _since("_updated_at", details_since) | F.col("_changed_order").isNotNull()
     if moved_products is not None:
         products = moved_products.select("product_id", F.lit(True).alias("_moved_product"))
         lines = lines.join(F.broadcast(products), "product_id", "left")
         touched = touched | F.col("_moved_product").isNotNull()
-    return lines.filter(touched).select(*key)
+    return lines.filter(touched).select(*details.columns)
 
 
 def touched_cells(old_lines: DataFrame, new_lines: DataFrame) -> DataFrame:
-    """The agg_daily_sales cells a set of changed lines leaves or enters (sales only, old and new versions)."""
+    """The agg_daily_sales cells a set of changed lines leaves or enters (sales only, old and new versions;
+    a cell may repeat: the frame only feeds semi/anti joins and the list of dates)."""
     cells = [
         old_lines.filter("is_sale").select(*agg_daily_sales.KEY),
         new_lines.filter("is_sale").select(*agg_daily_sales.KEY),
     ]
-    return cells[0].unionByName(cells[1]).distinct()
+    return cells[0].unionByName(cells[1])
 
 
 def replace_cells(current: DataFrame, lines: DataFrame, cells: DataFrame) -> DataFrame:
@@ -186,18 +185,27 @@ class GoldJob:
     # ------------------------------------------------------------------------------------------ state
     def _consumed(self, silver: dict[str, DataFrame]) -> Consumed:
         """Highest `_updated_at` per silver table and the order-date range of this run's snapshot (one query)."""
-        parts = [
-            df.agg(
-                F.max("_updated_at").alias("mark"),
-                *[(F.min if fn == "first" else F.max)(F.to_date("order_date")).alias(fn)
-                  if t == "sales_order_header" else F.lit(None).cast("date").alias(fn)
-                  for fn in ("first", "last")],
-            ).select(F.lit(t).alias("t"), "mark", "first", "last")
-            for t, df in silver.items()
-        ]  # fmt: skip
-        rows = {row.t: row for row in functools.reduce(DataFrame.unionByName, parts).collect()}
-        header = rows["sales_order_header"]
-        return Consumed({t: rows[t].mark for t in SOURCES}, (header.first, header.last))
+        no_date = F.lit(None).cast("date")
+        rows = functools.reduce(
+            DataFrame.unionByName,
+            [
+                df.select(
+                    F.lit(t).alias("t"),
+                    "_updated_at",
+                    (F.to_date("order_date") if t == "sales_order_header" else no_date).alias("order_date"),
+                )
+                for t, df in silver.items()
+            ],
+        )
+        found = rows.groupBy("t").agg(
+            F.max("_updated_at").alias("mark"), F.min("order_date").alias("first"), F.max("order_date").alias("last")
+        )
+        by_table = {row.t: row for row in found.collect()}  # an empty table has no row: no mark, no dates
+        header = by_table.get("sales_order_header")
+        return Consumed(
+            {t: by_table[t].mark if t in by_table else None for t in SOURCES},
+            (header.first, header.last) if header else (None, None),
+        )
 
     def _state(self) -> Consumed | None:
         path = lake.gold_state(self.root)
@@ -245,7 +253,7 @@ class GoldJob:
 
     def _incremental(self, silver: dict[str, DataFrame], before: Consumed, now: Consumed) -> None:
         """Rewrite what the silver changes since `before` touch, in the crash-safe order of the module doc."""
-        marks, key = before.marks, list(fct_sales.KEY)
+        marks = before.marks
         details, headers = silver["sales_order_detail"], silver["sales_order_header"]
         products = dim_product.dim_product(silver["product"], silver["product_category"])
         cached: list[DataFrame] = []
@@ -276,12 +284,12 @@ class GoldJob:
             )  # fmt: skip
             self.summary.touched_lines = touched.count()
             if self.summary.touched_lines:
-                orders = keep(headers.join(touched.select("sales_order_id").distinct(), "sales_order_id", "left_semi"))
+                # semi joins take the (small, repeated) keys as they are: no distinct, no extra shuffle
+                orders = keep(headers.join(touched.select("sales_order_id"), "sales_order_id", "left_semi"))
                 customers = dim_customer.dim_customer(silver["customer"]).join(
-                    orders.select("customer_id").distinct(), "customer_id", "left_semi"
+                    orders.select("customer_id"), "customer_id", "left_semi"
                 )
-                touched_details = details.join(touched, key, "left_semi")
-                new_fct = keep(fct_sales.fct_sales(touched_details, orders, customers, products, self.started_at))
+                new_fct = keep(fct_sales.fct_sales(touched, orders, customers, products, self.started_at))
                 self._rewrite_facts(touched, new_fct)
             for table, rows in dims.items():
                 if rows is not None:

@@ -8,8 +8,8 @@ from importlib.resources import files
 
 
 def normalise_title(title: str) -> str:
-    """How titles are compared: surrounding spaces ignored, case-insensitive."""
-    return title.strip().casefold()
+    """How titles are compared: surrounding spaces ignored, case-insensitive (as Spark `lower(trim(...))`)."""
+    return title.strip(" ").lower()  # as the job compares them: lower(trim(title))
 
 
 @cache

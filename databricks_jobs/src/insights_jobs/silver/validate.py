@@ -39,47 +39,63 @@ def business_key(columns: list[str]) -> Column:
     return F.concat_ws("|", *[F.col(c).cast("string") for c in columns])
 
 
-def _typed(raw: Column, sql_type: str, text_in_bronze: bool) -> Column:
-    """A bronze value as its contract type: try-cast (NULL when it does not parse), text trimmed."""
+def _ident(name: str) -> str:
+    """A column name as a SQL identifier."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _text(value: str) -> str:
+    """A Python string as a SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _typed(raw: str, sql_type: str, text_in_bronze: bool) -> str:
+    """SQL for a bronze value as its contract type: try-cast (NULL when it does not parse), text trimmed."""
     if sql_type == "string":
-        return F.trim(raw.try_cast("string"))
-    return (F.trim(raw) if text_in_bronze else raw).try_cast(sql_type)
+        return f"trim(try_cast({raw} AS string))"
+    return f"try_cast({f'trim({raw})' if text_in_bronze else raw} AS {sql_type})"
 
 
 def parse(bronze: DataFrame, spec: TableSpec, run_id: str) -> DataFrame:
     """Bronze rows of run `run_id` -> contract types, trimmed text, snake_case names; `unparseable:<Column>`."""
+    # Built as SQL expressions: one call into Spark instead of hundreds of Column objects (it runs per table
+    # and per run, and its cost is fixed: it matters most for small incremental batches).
     dtypes = {name.lower(): (name, dtype) for name, dtype in bronze.dtypes}
-    typed: dict[str, Column] = {}
-    unparseable: list[tuple[Column, str, Column]] = []
+    typed: dict[str, str] = {}
+    unparseable: list[tuple[str, str, str]] = []  # (condition, rule, reason)
     for source, sql_type in spec.columns.items():
         if source.lower() not in dtypes:  # absent from this extract (source drift): NULL, not an error
-            typed[snake_case(source)] = F.lit(None).cast(sql_type)
+            typed[snake_case(source)] = f"CAST(NULL AS {sql_type})"
             continue
         name, dtype = dtypes[source.lower()]
-        raw = F.col(f"`{name}`")
+        raw = _ident(name)
         value = typed[snake_case(source)] = _typed(raw, sql_type, dtype == "string")
         if sql_type != "string":
-            reason = F.concat(F.lit(f"{source} value '"), raw.try_cast("string"), F.lit(f"' is not a valid {sql_type}"))
-            unparseable.append((raw.isNotNull() & value.isNull(), f"unparseable:{source}", reason))
+            reason = f"concat({_text(source + ' value ' + chr(39))}, try_cast({raw} AS string), "
+            reason += f"{_text(chr(39) + ' is not a valid ' + sql_type)})"
+            unparseable.append((f"{raw} IS NOT NULL AND {value} IS NULL", f"unparseable:{source}", reason))
 
     # business key text: the typed value, or the trimmed raw text when it does not parse; '' for a NULL part
-    key_parts, null_key = [], F.lit(False)
-    for column in spec.key:
-        raw = F.col(f"`{dtypes[column.lower()][0]}`") if column.lower() in dtypes else F.lit(None)
-        key_parts.append(F.coalesce(typed[snake_case(column)].cast("string"), F.trim(raw.try_cast("string"))))
-        null_key = null_key | raw.isNull()
-    null_flags = F.concat(*[F.when(v.isNull(), F.lit("1")).otherwise(F.lit("0")) for v in typed.values()])
-    no_rule = F.lit(None).cast("string")
-    return bronze.select(
-        *[value.alias(column) for column, value in typed.items()],
-        F.lit(run_id).alias("_run_id"),
-        F.when(null_key, F.lit("")).otherwise(F.concat_ws("|", *key_parts)).alias("_business_key"),
-        F.to_json(F.struct(*[F.col(f"`{c}`") for c in bronze.columns]), {"ignoreNullFields": "false"}).alias(
-            "_payload"
-        ),
-        F.xxhash64(null_flags, *typed.values()).alias("_content"),
-        F.coalesce(*[F.when(failed, F.lit(rule)) for failed, rule, _ in unparseable], no_rule).alias(RULE),
-        F.coalesce(*[F.when(failed, reason) for failed, _, reason in unparseable], no_rule).alias(DETAIL),
+    raw_keys = [_ident(dtypes[c.lower()][0]) if c.lower() in dtypes else "NULL" for c in spec.key]
+    key_parts = [
+        f"coalesce(CAST({typed[snake_case(c)]} AS string), trim(try_cast({raw} AS string)))"
+        for c, raw in zip(spec.key, raw_keys, strict=True)
+    ]
+    null_key = " OR ".join(f"{raw} IS NULL" for raw in raw_keys)
+    null_flags = "concat(" + ", ".join(f"CASE WHEN {v} IS NULL THEN '1' ELSE '0' END" for v in typed.values()) + ")"
+    bronze_row = "named_struct(" + ", ".join(f"{_text(c)}, {_ident(c)}" for c in bronze.columns) + ")"
+
+    def first(cases: list[str]) -> str:
+        return "coalesce(" + ", ".join([*cases, "CAST(NULL AS string)"]) + ")"
+
+    return bronze.selectExpr(
+        *[f"{value} AS {column}" for column, value in typed.items()],
+        f"{_text(run_id)} AS _run_id",
+        f"CASE WHEN {null_key} THEN '' ELSE concat_ws('|', {', '.join(key_parts)}) END AS _business_key",
+        f"to_json({bronze_row}, map('ignoreNullFields', 'false')) AS _payload",
+        f"xxhash64({null_flags}, {', '.join(typed.values())}) AS _content",
+        f"{first([f'CASE WHEN {c} THEN {_text(rule)} END' for c, rule, _ in unparseable])} AS {RULE}",
+        f"{first([f'CASE WHEN {c} THEN {reason} END' for c, _, reason in unparseable])} AS {DETAIL}",
     )
 
 
