@@ -236,6 +236,21 @@ def _restore(outputs: Mapping[str, Any], names: list[str], op: Operator) -> list
     return restore_triggers(names, _Triggers(op.azure, factory), op.say)
 
 
+def _pulumi_failed(
+    exc: PulumiError, command: str, stack: str, outputs: Mapping[str, Any], stopped: list[str], op: Operator
+) -> OpsFailure:
+    """A failed `pulumi up` or `destroy`: start again the triggers this run stopped, and say what is left."""
+    try:
+        left = _restore(outputs, stopped, op)
+    except AzureOpsError:
+        left = stopped
+    state = "the triggers it had stopped were started again" if not left else f"still stopped: {left}"
+    return OpsFailure(
+        f"{exc}. {state.capitalize()}. Fix the cause and run `insights {command} --stack {stack}` again "
+        "(docs/runbook.md, 'Recover from a failed deploy')"
+    )
+
+
 # --- deploy ------------------------------------------------------------------------------------
 
 
@@ -262,12 +277,7 @@ def deploy(
     try:
         op.pulumi.up(stack)
     except PulumiError as exc:
-        left = _restore(outputs, report.stopped, op)
-        state = "the triggers it had stopped were started again" if not left else f"still stopped: {left}"
-        raise OpsFailure(
-            f"{exc}. {state.capitalize()}. Fix the cause and run `insights deploy --stack {stack}` again "
-            "(docs/runbook.md, 'Recover from a failed deploy')"
-        ) from None
+        raise _pulumi_failed(exc, "deploy", stack, outputs, report.stopped, op) from None
     try:
         outputs = op.pulumi.outputs(stack)
     except PulumiError as exc:
@@ -392,15 +402,7 @@ def destroy(
     try:
         op.pulumi.destroy(stack)
     except PulumiError as exc:
-        try:
-            left = _restore(outputs, report.stopped, op)
-        except AzureOpsError:
-            left = report.stopped
-        state = "the triggers it had stopped were started again" if not left else f"still stopped: {left}"
-        raise OpsFailure(
-            f"{exc}. {state.capitalize()}. Fix the cause and run `insights destroy --stack {stack}` again "
-            "(docs/runbook.md, 'Recover from a failed deploy')"
-        ) from None
+        raise _pulumi_failed(exc, "destroy", stack, outputs, report.stopped, op) from None
 
     vault = outputs.get("keyVaultName")
     purge_protection = bool((settings.get("vault") or {}).get("purgeProtection"))
