@@ -5,9 +5,9 @@ order-date range). Without it the job builds everything. Otherwise it finds the 
 derives the touched order lines (changed lines, lines of changed orders, lines of customers whose gender
 moved, lines of products whose name or categories moved), and writes in an order a crash cannot corrupt:
 
-1. agg_daily_sales for every touched date (old and new order dates): the cells the touched lines leave or
-   enter are recomputed from fct_sales as it will be, the other cells of those dates are kept; the dates
-   are replaced atomically (`replace_where`);
+1. agg_daily_sales for every touched date (the old and new order dates of touched sales lines): every cell
+   of those dates is recomputed from fct_sales as it will be (its lines minus the touched ones, plus their
+   new versions), and the dates are replaced atomically (`replace_where`);
 2. fct_sales upserted for the touched lines (after 1: fct_sales still holds the old dates for step 1);
 3. the dimensions upserted for changed keys (after 2: the next run finds moved genders and categories by
    comparing silver with these dimensions);
@@ -126,23 +126,6 @@ def touched_lines(
         lines = lines.join(F.broadcast(products), "product_id", "left")
         touched = touched | F.col("_moved_product").isNotNull()
     return lines.filter(touched).select(*details.columns)
-
-
-def touched_cells(old_lines: DataFrame, new_lines: DataFrame) -> DataFrame:
-    """The agg_daily_sales cells a set of changed lines leaves or enters (sales only, old and new versions;
-    a cell may repeat: the frame only feeds semi/anti joins and the list of dates)."""
-    cells = [
-        old_lines.filter("is_sale").select(*agg_daily_sales.KEY),
-        new_lines.filter("is_sale").select(*agg_daily_sales.KEY),
-    ]
-    return cells[0].unionByName(cells[1])
-
-
-def replace_cells(current: DataFrame, lines: DataFrame, cells: DataFrame) -> DataFrame:
-    """Aggregates for some dates: `cells` recomputed from their `lines`, every other cell kept from `current`."""
-    key = list(agg_daily_sales.KEY)
-    recomputed = agg_daily_sales.agg_daily_sales(lines.join(F.broadcast(cells), key, "left_semi"))
-    return current.join(F.broadcast(cells), key, "left_anti").unionByName(recomputed)
 
 
 def dates_predicate(dates: list[date]) -> str:
@@ -302,22 +285,19 @@ class GoldJob:
             self._rebuild_dim_date(now)
 
     def _rewrite_facts(self, touched: DataFrame, new_fct: DataFrame) -> None:
-        """agg_daily_sales for the touched cells (per touched date), then the touched fct_sales lines."""
+        """agg_daily_sales for the touched dates, then the touched fct_sales lines."""
         key = list(fct_sales.KEY)
+        touched_keys = touched.select(*key)
         old_fct = self.storage.read(self.path("fct_sales"))
-        cells = touched_cells(old_fct.join(touched, key, "left_semi"), new_fct).cache()
-        try:
-            dates = [row.order_date for row in cells.select("order_date").distinct().collect()]
-            self.summary.touched_dates = len(dates)
-            if dates:
-                in_dates = F.expr(dates_predicate(dates))  # one SQL literal list, not one py4j call per date
-                lines = old_fct.filter(in_dates).join(touched, key, "left_anti").unionByName(new_fct.filter(in_dates))
-                current = self.storage.read(self.path("agg_daily_sales")).filter(in_dates)
-                agg = replace_cells(current, lines, cells)
-                rows = self.storage.replace_where(self.path("agg_daily_sales"), agg, dates_predicate(dates))
-                self._write("agg_daily_sales", rows)
-        finally:
-            cells.unpersist()
+        sales = old_fct.join(touched_keys, key, "left_semi").unionByName(new_fct).filter("is_sale")
+        dates = [row.order_date for row in sales.select("order_date").distinct().collect()]
+        self.summary.touched_dates = len(dates)
+        if dates:
+            predicate = dates_predicate(dates)  # one SQL literal list, not one py4j call per date
+            in_dates = F.expr(predicate)
+            lines = old_fct.filter(in_dates).join(touched_keys, key, "left_anti").unionByName(new_fct.filter(in_dates))
+            agg = agg_daily_sales.agg_daily_sales(lines)
+            self._write("agg_daily_sales", self.storage.replace_where(self.path("agg_daily_sales"), agg, predicate))
         self._write("fct_sales", self.storage.upsert(self.path("fct_sales"), new_fct, key))
 
 
