@@ -12,6 +12,9 @@ Four queries answer one filter state:
 - `trend`: products sold and revenue per period (day, week or month) and gender, from the daily sums;
 - `categories`: what a category filter may name.
 
+The levels are UNION ALL branches, not GROUPING SETS or ROLLUP: serverless SQL pools support no GROUP BY
+options (Microsoft's "GROUP BY options in Synapse SQL" gives UNION ALL as the workaround).
+
 The WHERE clause is built from fixed fragments only: the filter's values travel as `?` parameters, and
 the only thing a filter changes in the text is how many `?` an `IN (...)` holds.
 """
