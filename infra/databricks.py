@@ -27,11 +27,22 @@ JOBS = {
     "silver": "insights-silver",
     "gold": "insights-gold",
 }
+
+
 # Every Delta table Synapse serverless reads must stay at reader version 1: no deletion vectors,
 # whatever the workspace's default for new tables is. The jobs set it per table too.
 SPARK_CONF = {
     "spark.databricks.delta.properties.defaults.enableDeletionVectors": "false",
 }
+
+
+def job_parameters(layer: str, lake_url: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    """A job's parameters and their defaults: ADF's DatabricksJob activity sets them (its jobParameters), the
+    wheel task passes each on as a named parameter (`run_id` -> `--run-id`)."""
+    parameters: dict[str, pulumi.Input[str]] = {"lake": lake_url, "run_id": "manual"}
+    if layer == "silver":
+        parameters["load_date"] = ""  # empty: silver finds the run's bronze under any load date
+    return parameters
 
 
 @dataclass(frozen=True)
@@ -126,16 +137,14 @@ class Databricks(pulumi.ComponentResource):
 
         self.jobs: dict[str, dbx.Job] = {}
         for layer, entry_point in JOBS.items():
+            parameters = job_parameters(layer, args.lake_url)
             self.jobs[layer] = dbx.Job(
                 f"{name}-job-{layer}",
                 name=entry_point,
                 description=f"{entry_point}: the {layer} layer of the lake (run by ADF's {layer} activity)",
                 max_concurrent_runs=1,
                 timeout_seconds=args.cluster.timeout_minutes * 60,
-                parameters=[
-                    dbx.JobParameterArgs(name="lake", default=args.lake_url),
-                    dbx.JobParameterArgs(name="run_id", default="manual"),
-                ],
+                parameters=[dbx.JobParameterArgs(name=key, default=value) for key, value in parameters.items()],
                 job_clusters=[
                     dbx.JobJobClusterArgs(
                         job_cluster_key=JOB_CLUSTER_KEY, new_cluster=_new_cluster(args.cluster, args.tags)
@@ -149,8 +158,7 @@ class Databricks(pulumi.ComponentResource):
                             package_name=wheel.package,
                             entry_point=entry_point,
                             named_parameters={
-                                "lake": "{{job.parameters.lake}}",
-                                "run-id": "{{job.parameters.run_id}}",
+                                key.replace("_", "-"): f"{{{{job.parameters.{key}}}}}" for key in parameters
                             },
                         ),
                         libraries=[dbx.JobTaskLibraryArgs(whl=f"/Workspace{self.wheel_path}")],

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra.naming import MAX_LENGTHS
 from infra.offline import Run
+from local_platform.adf.factory import ADF_PIPELINES
 from tests.infra.conftest import SOURCE_PASSWORD
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -235,21 +237,45 @@ def test_databricks_premium_unity_catalog_and_job_clusters(stack_run: tuple[str,
         assert job.provider.startswith(provider.urn)
 
 
-def test_jobs_run_the_wheel_entry_points_with_lake_and_run_id(dev_run: Run) -> None:
+def test_jobs_run_the_wheel_entry_points_with_lake_run_id_and_silver_s_load_date(dev_run: Run) -> None:
     wheel = dev_run.one("databricks:index/workspaceFile:WorkspaceFile").inputs
     assert wheel["path"] == f"/Shared/customer-insights/wheels/{dev_run.outputs['jobsWheel']}"
+    named = {
+        "silver": {
+            "lake": "{{job.parameters.lake}}",
+            "run-id": "{{job.parameters.run_id}}",
+            "load-date": "{{job.parameters.load_date}}",
+        },
+        "gold": {"lake": "{{job.parameters.lake}}", "run-id": "{{job.parameters.run_id}}"},
+    }
     for layer in ("silver", "gold"):
         job = dev_run.one("databricks:index/job:Job", f"databricks-job-{layer}").inputs
         assert job["name"] == f"insights-{layer}"
         assert job["maxConcurrentRuns"] == 1
-        assert [p["name"] for p in job["parameters"]] == ["lake", "run_id"]
+        defaults = {p["name"]: p["default"] for p in job["parameters"]}
+        assert list(defaults) == ["lake", "run_id", "load_date"][: len(named[layer])]
+        assert defaults["run_id"] == "manual" and defaults.get("load_date", "") == ""
         [task] = job["tasks"]
         assert task["pythonWheelTask"] == {
             "packageName": "insights_jobs",
             "entryPoint": f"insights-{layer}",
-            "namedParameters": {"lake": "{{job.parameters.lake}}", "run-id": "{{job.parameters.run_id}}"},
+            "namedParameters": named[layer],
         }
         assert task["libraries"] == [{"whl": f"/Workspace{wheel['path']}"}]
+
+
+def test_adf_sets_every_job_parameter_and_one_load_date_serves_the_copies_and_silver(dev_run: Run) -> None:
+    master = json.loads((ADF_PIPELINES / "pipeline" / "pl_daily_master.json").read_text())["properties"]
+    activities = {a["name"]: a for a in master["activities"]}
+    for activity, layer in (("Build Silver", "silver"), ("Build Gold", "gold")):
+        job = dev_run.one("databricks:index/job:Job", f"databricks-job-{layer}").inputs
+        sent = activities[activity]["typeProperties"]["jobParameters"]
+        assert set(sent) == {p["name"] for p in job["parameters"]}, activity
+    [extract] = activities["Extract Tables"]["typeProperties"]["activities"]
+    written = extract["typeProperties"]["parameters"]["loadDate"]["value"]
+    read = activities["Build Silver"]["typeProperties"]["jobParameters"]["load_date"]["value"]
+    assert written == read == "@variables('loadDate')"
+    assert activities["Set Load Date"]["typeProperties"]["variableName"] == "loadDate"
 
 
 def test_diagnostics_and_the_failed_run_alert(stack_run: tuple[str, Run]) -> None:

@@ -92,9 +92,13 @@ def test_lake_paths(root, expected):
     assert paths.silver(root, "customer") == expected
 
 
-def test_bronze_glob_reads_a_run_under_any_load_date():
-    assert paths.bronze_run_glob("abfss://{layer}@a.dfs.core.windows.net", "Customer", ["r1"]) == (
+def test_bronze_glob_reads_a_run_under_its_load_date_or_any():
+    root = "abfss://{layer}@a.dfs.core.windows.net"
+    assert paths.bronze_run_glob(root, "Customer", ["r1"]) == (
         "abfss://bronze@a.dfs.core.windows.net/SalesLT/Customer/load_date=*/run_id=r1/*.parquet"
+    )
+    assert paths.bronze_run_glob(root, "Customer", ["r1"], "2024-01-02") == (
+        "abfss://bronze@a.dfs.core.windows.net/SalesLT/Customer/load_date=2024-01-02/run_id=r1/*.parquet"
     )
 
 
@@ -107,6 +111,24 @@ def test_entry_points_take_lake_and_run_id_and_return_a_summary(tmp_path, capsys
     assert gold["mode"] == "skipped"  # silver has no orders yet
     out = capsys.readouterr().out
     assert "insights-silver: lake" in out and "1 rows read, 1 upserted, 0 quarantined" in out
+
+
+def test_silver_with_a_load_date_reads_that_folder_only(tmp_path):
+    lake = tmp_path / "lake"
+    write_bronze(lake, "Customer", "r1", [customer(1)], load_date="2024-01-02")
+    write_bronze(lake, "Customer", "r1", [customer(2)], load_date="2024-01-03", part=1)  # same run, next day
+    summary = silver_main(["--lake", str(lake), "--run-id", "r1", "--load-date", "2024-01-03"])
+    assert (summary["read"], summary["upserted"]) == (1, 1)
+    assert [r["customer_id"] for r in DeltaTable(str(lake / "silver" / "customer")).to_pyarrow_table().to_pylist()] == [
+        2
+    ]
+
+
+def test_a_malformed_load_date_is_refused_not_read_as_nothing(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        silver_main(["--lake", "/nowhere", "--run-id", "r1", "--load-date", "2024-1-3"])
+    assert exit_info.value.code == 2
+    assert "--load-date" in capsys.readouterr().err
 
 
 def test_entry_points_fail_with_a_clear_message_and_usage(capsys):

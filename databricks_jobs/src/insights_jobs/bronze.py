@@ -10,10 +10,13 @@ from insights_jobs import lake
 _NOTHING_THERE = {"PATH_NOT_FOUND", "UNABLE_TO_INFER_SCHEMA"}
 
 
-def read_run(spark: SparkSession, root: str, source_table: str, run_id: str) -> DataFrame | None:
-    """The rows run `run_id` extracted for `source_table` (any load date), or None if it extracted none."""
+def read_run(
+    spark: SparkSession, root: str, source_table: str, run_id: str, load_date: str | None = None
+) -> DataFrame | None:
+    """The rows run `run_id` extracted for `source_table` (under `load_date`, else under any load date), or
+    None if it extracted none."""
     try:
-        return spark.read.parquet(lake.bronze_run_glob(root, source_table, [run_id]))
+        return spark.read.parquet(lake.bronze_run_glob(root, source_table, [run_id], load_date))
     except AnalysisException as exc:
         condition = exc.getCondition() if hasattr(exc, "getCondition") else exc.getErrorClass()
         if condition in _NOTHING_THERE:

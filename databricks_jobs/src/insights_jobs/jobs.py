@@ -1,7 +1,8 @@
 """Job entry points (`python_wheel_task` entry points on Databricks, console scripts locally).
 
-Each main parses `--lake ROOT --run-id ID`, reuses the running Spark session (`getOrCreate`: on a job
-cluster the cluster's, locally the one the runner started), calls the library and prints a summary.
+Each main parses `--lake ROOT --run-id ID` (silver also `--load-date D`, the run's bronze folder),
+reuses the running Spark session (`getOrCreate`: on a job cluster the cluster's, locally the one the
+runner started), calls the library and prints a summary.
 Called with an argument list (by the local runner or a test) it returns the summary as a dict; called
 as a script (argv None) it returns None, so the process exits 0. A failure prints one clear line and
 raises: the task fails with a non-zero exit.
@@ -10,8 +11,10 @@ raises: the task fails with a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from pyspark.sql import SparkSession
@@ -21,10 +24,24 @@ from insights_jobs.silver.job import run_silver
 from insights_jobs.storage import storage_for
 
 
-def _args(argv: list[str] | None, description: str) -> argparse.Namespace:
+def _load_date(value: str) -> str:
+    """A load date as the extraction writes it (YYYY-MM-DD), or '' for none: a typo must fail, not read nothing."""
+    if value and date.fromisoformat(value).isoformat() != value:
+        raise ValueError(value)
+    return value
+
+
+def _args(argv: list[str] | None, description: str, reads_bronze: bool) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--lake", required=True, help="lake root: a folder, or abfss://{layer}@<account>...")
     parser.add_argument("--run-id", required=True, help="pipeline run id (the bronze run_id= folder)")
+    if reads_bronze:
+        parser.add_argument(
+            "--load-date",
+            default="",
+            type=_load_date,
+            help="the run's bronze load_date= folder (YYYY-MM-DD); empty: any load date, found by listing",
+        )
     return parser.parse_args(argv)
 
 
@@ -34,12 +51,17 @@ def _session() -> SparkSession:
     return spark
 
 
-def _run(name: str, argv: list[str] | None, description: str, job: Callable[..., Any]) -> dict[str, Any] | None:
-    args = _args(argv, description)
-    print(f"{name}: lake {args.lake}, run {args.run_id}", flush=True)
+def _run(
+    name: str, argv: list[str] | None, description: str, job: Callable[..., Any], reads_bronze: bool = False
+) -> dict[str, Any] | None:
+    args = _args(argv, description, reads_bronze)
+    options = {"load_date": args.load_date or None} if reads_bronze else {}
+    folder = f", load date {args.load_date or 'any'}" if reads_bronze else ""
+    print(f"{name}: lake {args.lake}, run {args.run_id}{folder}", flush=True)
     try:
         spark = _session()
-        summary = job(spark, storage_for(spark), args.lake, args.run_id, log=lambda line: print(line, flush=True))
+        log = functools.partial(print, flush=True)
+        summary = job(spark, storage_for(spark), args.lake, args.run_id, log=log, **options)
     except Exception as exc:
         print(f"{name} failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         raise
@@ -49,7 +71,7 @@ def _run(name: str, argv: list[str] | None, description: str, job: Callable[...,
 
 def silver_main(argv: list[str] | None = None) -> dict[str, Any] | None:
     """insights-silver: bronze of one run -> silver upserts + quarantine (and retries waiting rows)."""
-    return _run("insights-silver", argv, "Bronze of one run -> silver upserts + quarantine.", run_silver)
+    return _run("insights-silver", argv, "Bronze of one run -> silver upserts + quarantine.", run_silver, True)
 
 
 def gold_main(argv: list[str] | None = None) -> dict[str, Any] | None:

@@ -20,10 +20,15 @@ def layer(root: str, name: str) -> str:
     return root.replace("{layer}", name).rstrip("/") if "{layer}" in root else join(root, name)
 
 
-def bronze_run_glob(root: str, source_table: str, run_ids: list[str]) -> str:
-    """Glob of the bronze Parquet files that one or more runs extracted for a table (any load date)."""
+def bronze_run_glob(root: str, source_table: str, run_ids: list[str], load_date: str | None = None) -> str:
+    """Glob of the bronze Parquet files that one or more runs extracted for a table.
+
+    With the runs' load date the glob names one folder; without it, it matches any load date, which costs
+    one listing per `load_date=` folder on an object store (docs/jobs.md, "the bronze glob").
+    """
     runs = run_ids[0] if len(run_ids) == 1 else "{" + ",".join(run_ids) + "}"
-    return join(layer(root, "bronze"), SOURCE_SCHEMA, source_table, "load_date=*", f"run_id={runs}", "*.parquet")
+    dates = f"load_date={load_date or '*'}"
+    return join(layer(root, "bronze"), SOURCE_SCHEMA, source_table, dates, f"run_id={runs}", "*.parquet")
 
 
 def silver(root: str, table: str) -> str:

@@ -98,8 +98,10 @@ class SilverJob:
         run_id: str,
         started_at: datetime | None = None,
         log: Callable[[str], None] = print,
+        load_date: str | None = None,
     ) -> None:
         self.spark, self.storage, self.root, self.run_id, self.log = spark, storage, root, run_id, log
+        self.load_date = load_date  # the run's bronze load_date= folder; None: found by listing
         self.started_at = started_at or datetime.now(UTC)
         self.quarantine_path = lake.quarantine(root)
         self.open_rows: DataFrame | None = None
@@ -136,7 +138,7 @@ class SilverJob:
     def _batch(self, spec: TableSpec) -> DataFrame | None:
         """This run's bronze rows plus the bronze rows of this table's open retryable quarantine rows."""
         parts = []
-        current = bronze.read_run(self.spark, self.root, spec.source, self.run_id)
+        current = bronze.read_run(self.spark, self.root, spec.source, self.run_id, self.load_date)
         if current is not None:
             parts.append(parse(current, spec, self.run_id))
         for run_id in sorted(set(self.waiting.get(spec.source, []))):
@@ -218,6 +220,8 @@ def run_silver(
     *,
     started_at: datetime | None = None,
     log: Callable[[str], None] = print,
+    load_date: str | None = None,
 ) -> SilverSummary:
-    """Bronze of run `run_id` -> silver upserts + quarantine (and retries of rows that wait)."""
-    return SilverJob(spark, storage, root, run_id, started_at, log).run()
+    """Bronze of run `run_id` (under `load_date` when given) -> silver upserts + quarantine (and retries of
+    rows that wait, wherever their bronze is)."""
+    return SilverJob(spark, storage, root, run_id, started_at, log, load_date).run()
