@@ -71,7 +71,9 @@ def _run(
 
 def silver_main(argv: list[str] | None = None) -> dict[str, Any] | None:
     """insights-silver: bronze of one run -> silver upserts + quarantine (and retries waiting rows)."""
-    return _run("insights-silver", argv, "Bronze of one run -> silver upserts + quarantine.", run_silver, True)
+    return _run(
+        "insights-silver", argv, "Bronze of one run -> silver upserts + quarantine.", run_silver, reads_bronze=True
+    )
 
 
 def gold_main(argv: list[str] | None = None) -> dict[str, Any] | None:
