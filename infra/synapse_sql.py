@@ -13,7 +13,6 @@ were removed. Delete drops the serving database. `open_connection` is the seam t
 from __future__ import annotations
 
 import hashlib
-import struct
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,11 +21,10 @@ from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateRes
 
 import synapse_views
 from synapse_views import SqlScriptError, check_placeholders, quote_identifier, quote_literal, view_names
+from synapse_views import connection as serverless
 
 __all__ = ["SqlScriptError", "SynapseSqlProvider", "SynapseSqlScripts", "drop_plan", "plan"]
 
-TOKEN_SCOPE = "https://database.windows.net/.default"
-SQL_COPT_SS_ACCESS_TOKEN = 1256
 INPUT_KEYS = ("server", "database", "scripts", "parameters")
 
 
@@ -55,22 +53,12 @@ def scripts_digest(scripts: Iterable[dict[str, str]]) -> str:
 # --- the connection seam ------------------------------------------------------------------------
 
 
-def _token_struct() -> bytes:
-    from azure.identity import DefaultAzureCredential
-
-    token = DefaultAzureCredential().get_token(TOKEN_SCOPE).token.encode("utf-16-le")
-    return struct.pack(f"<I{len(token)}s", len(token), token)
-
-
 def open_connection(server: str, database: str) -> Any:
     """A DB-API connection to the serverless endpoint, authenticated with an Entra access token."""
-    import mssql_python
+    from azure.identity import DefaultAzureCredential
 
-    return mssql_python.connect(
-        f"Server=tcp:{server},1433;Database={database};Encrypt=yes;TrustServerCertificate=no;",
-        autocommit=True,
-        attrs_before={SQL_COPT_SS_ACCESS_TOKEN: _token_struct()},
-    )
+    token = DefaultAzureCredential().get_token(serverless.TOKEN_SCOPE).token
+    return serverless.open_connection(server, database, token)
 
 
 def execute(server: str, statements: list[str], connect: Callable[[str, str], Any] | None = None) -> None:

@@ -19,7 +19,8 @@ a statement. A placeholder without a parameter, or one written inside quotes, is
 
 Both platforms use this module: the Pulumi program (`infra/`) to apply the scripts to the serverless
 endpoint, the local platform (`local_platform.serving`) to read the views and run them on DuckDB.
-It depends on nothing but the standard library.
+It depends on nothing but the standard library. `synapse_views.connection` is how all of them reach the
+serverless endpoint (Entra token, connection string; the driver is imported only to connect).
 """
 
 from __future__ import annotations

@@ -9,14 +9,12 @@ errors below, each with a message an operator can act on. The tests replace the 
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 ARM_SCOPE = "https://management.azure.com/.default"
-SQL_SCOPE = "https://database.windows.net/.default"
 
 # The resource providers the program deploys into (docs/infra.md, "Prerequisites").
 REQUIRED_PROVIDERS = (
@@ -224,16 +222,12 @@ class AzureSdkClient:
         return run.status, run.message or ""
 
     def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
-        import mssql_python
+        from synapse_views.connection import TOKEN_SCOPE, open_connection
 
         with self._calling(f"signing in to {server}"):
-            token = self.credential.get_token(SQL_SCOPE).token.encode("utf-16-le")
+            token = self.credential.get_token(TOKEN_SCOPE).token
         try:
-            connection = mssql_python.connect(
-                f"Server=tcp:{server},1433;Database={database};Encrypt=yes;TrustServerCertificate=no;",
-                autocommit=True,
-                attrs_before={1256: struct.pack(f"<I{len(token)}s", len(token), token)},  # SQL_COPT_SS_ACCESS_TOKEN
-            )
+            connection = open_connection(server, database, token)
         except Exception as exc:
             raise AzureOpsError(
                 f"connecting to {server}/{database}: {_message(exc)} (is this machine's IP inside one of the "

@@ -11,17 +11,15 @@ expires. Each query opens a connection from the driver's pool and closes it, so 
 from __future__ import annotations
 
 import re
-import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from local_platform.serving.local import ServingError
+from synapse_views.connection import SQL_COPT_SS_ACCESS_TOKEN, TOKEN_SCOPE, connection_string, token_struct
 
 ENDPOINT_SUFFIX = "-ondemand.sql.azuresynapse.net"
-TOKEN_SCOPE = "https://database.windows.net/.default"
-SQL_COPT_SS_ACCESS_TOKEN = 1256
 _WORKSPACE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
 
 
@@ -32,24 +30,6 @@ def endpoint(workspace: str) -> str:
             f"{workspace!r} is not a Synapse workspace name (1 to 50 lower-case letters, digits and hyphens)"
         )
     return f"{workspace}{ENDPOINT_SUFFIX}"
-
-
-def _odbc_value(value: str) -> str:
-    """A connection-string value in braces, `}` doubled, so `;` or `=` in it cannot add a keyword."""
-    return "{" + value.replace("}", "}}") + "}"
-
-
-def connection_string(server: str, database: str, timeout_seconds: int = 30) -> str:
-    return (
-        f"Server=tcp:{server},1433;Database={_odbc_value(database)};Encrypt=yes;TrustServerCertificate=no;"
-        f"Connection Timeout={int(timeout_seconds)};"
-    )
-
-
-def token_struct(token: str) -> bytes:
-    """The access token as SQL Server's driver takes it: its UTF-16-LE bytes, prefixed with their length."""
-    raw = token.encode("utf-16-le")
-    return struct.pack(f"<I{len(raw)}s", len(raw), raw)
 
 
 class SynapseViews:

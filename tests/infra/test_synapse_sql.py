@@ -164,7 +164,7 @@ def test_open_connection_signs_in_with_an_entra_token(monkeypatch: pytest.Monkey
 
     assert synapse_sql.open_connection(SERVER, "master") == "connection"
     [(args, kwargs)] = calls
-    assert args[0] == f"Server=tcp:{SERVER},1433;Database=master;Encrypt=yes;TrustServerCertificate=no;"
+    assert args[0] == f"Server=tcp:{SERVER},1433;Database={{master}};Encrypt=yes;TrustServerCertificate=no;"
     assert kwargs["autocommit"] is True
     raw = "eyJ0b2tlbg".encode("utf-16-le")
     assert kwargs["attrs_before"] == {1256: struct.pack(f"<I{len(raw)}s", len(raw), raw)}

@@ -10,6 +10,7 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
 from local_platform.ops.azure import (
+    AzureOpsError,
     AzureSdkClient,
     BusyError,
     FactoryRef,
@@ -196,3 +197,31 @@ def test_commands_run_non_interactive_in_the_given_environment() -> None:
         (["pulumi", "stack", "output", "--json", "--stack", "dev", "--non-interactive"], True, "sub-1", "true"),
         (["pulumi", "destroy", "--stack", "dev", "--yes", "--non-interactive"], False, "sub-1", "true"),
     ]
+
+
+def test_the_smoke_query_signs_in_to_the_serverless_endpoint_with_an_entra_token(monkeypatch) -> None:
+    import mssql_python
+
+    server = "syn-cip-dev-abcde-ondemand.sql.azuresynapse.net"
+    executed: list[str] = []
+    cursor = SimpleNamespace(execute=executed.append, fetchall=lambda: [("row",)])
+    opened: list[tuple] = []
+
+    def connect(*args, **kwargs):
+        opened.append((args, kwargs))
+        return SimpleNamespace(cursor=lambda: cursor, close=lambda: None)
+
+    monkeypatch.setattr(mssql_python, "connect", connect)
+    credential = FakeCredential()
+    client = AzureSdkClient(credential=credential, sdk=lambda kind, sub: None)
+    assert client.query(server, "insights", "SELECT 1") == [("row",)]
+    [(args, kwargs)] = opened
+    assert args[0] == f"Server=tcp:{server},1433;Database={{insights}};Encrypt=yes;TrustServerCertificate=no;"
+    raw = "eyJ0eXAi".encode("utf-16-le")
+    assert kwargs == {"autocommit": True, "attrs_before": {1256: len(raw).to_bytes(4, "little") + raw}}
+    assert credential.scopes == ["https://database.windows.net/.default"]
+    assert executed == ["SELECT 1"]
+
+    monkeypatch.setattr(mssql_python, "connect", lambda *a, **kw: (_ for _ in ()).throw(RuntimeError("login failed")))
+    with pytest.raises(AzureOpsError, match=r"connecting to .*/insights: login failed .*firewallRules"):
+        client.query(server, "insights", "SELECT 1")
