@@ -27,8 +27,6 @@ JOBS = {
     "silver": "insights-silver",
     "gold": "insights-gold",
 }
-
-
 # Every Delta table Synapse serverless reads must stay at reader version 1: no deletion vectors,
 # whatever the workspace's default for new tables is. The jobs set it per table too.
 SPARK_CONF = {

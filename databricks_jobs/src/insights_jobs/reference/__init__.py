@@ -9,7 +9,7 @@ from importlib.resources import files
 
 def normalise_title(title: str) -> str:
     """How titles are compared: surrounding spaces ignored, case-insensitive (as Spark `lower(trim(...))`)."""
-    return title.strip(" ").lower()  # as the job compares them: lower(trim(title))
+    return title.strip(" ").lower()
 
 
 @cache

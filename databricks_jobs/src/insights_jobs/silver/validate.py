@@ -71,8 +71,8 @@ def parse(bronze: DataFrame, spec: TableSpec, run_id: str) -> DataFrame:
         raw = _ident(name)
         value = typed[snake_case(source)] = _typed(raw, sql_type, dtype == "string")
         if sql_type != "string":
-            reason = f"concat({_text(source + ' value ' + chr(39))}, try_cast({raw} AS string), "
-            reason += f"{_text(chr(39) + ' is not a valid ' + sql_type)})"
+            before, after = _text(f"{source} value '"), _text(f"' is not a valid {sql_type}")
+            reason = f"concat({before}, try_cast({raw} AS string), {after})"
             unparseable.append((f"{raw} IS NOT NULL AND {value} IS NULL", f"unparseable:{source}", reason))
 
     # business key text: the typed value, or the trimmed raw text when it does not parse; '' for a NULL part
