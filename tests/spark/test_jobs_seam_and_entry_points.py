@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pyarrow.parquet as pq
 import pytest
 from bronze_builder import customer, write_bronze
 from deltalake import DeltaTable
@@ -60,6 +61,29 @@ def test_read_gives_the_table_back_with_its_types(spark, tmp_path):
     df = store.read(path)
     assert df.schema.simpleString() == "struct<id:int,name:string,modified_date:timestamp,_run_id:string>"
     assert store.read(path, columns=["name"]).collect()[0].name == "a"
+
+
+def test_a_high_cardinality_column_stops_its_dictionary_and_a_low_one_keeps_it(spark, tmp_path):
+    """100,000 distinct ints would need a 400 KB dictionary: it stops once past 64 KB (checked per write
+    batch, so a little past) and the rest is written plain; three genders stay one small dictionary."""
+    store, path = LocalDelta(spark), str(tmp_path / "t")
+    store.overwrite(
+        path,
+        spark.range(100_000).selectExpr(
+            "CAST(id AS int) AS id", "element_at(array('F', 'M', 'U'), CAST(id % 3 AS int) + 1) AS gender"
+        ),
+    )
+    (file,) = DeltaTable(path).file_uris()
+    row_group = pq.ParquetFile(file.removeprefix("file://")).metadata.row_group(0)
+    columns = {row_group.column(i).path_in_schema: row_group.column(i) for i in range(row_group.num_columns)}
+
+    def dictionary_bytes(name: str) -> int:
+        column = columns[name]
+        return column.data_page_offset - column.dictionary_page_offset
+
+    assert dictionary_bytes("id") < 80 * 1024  # not 100,000 x 4 bytes
+    assert "PLAIN" in columns["id"].encodings
+    assert columns["gender"].has_dictionary_page and dictionary_bytes("gender") < 1024
 
 
 def test_merge_conditions_compare_content_columns_only():

@@ -159,6 +159,10 @@ class LocalDelta:
     """
 
     ROW_GROUP_ROWS = 128 * 1024  # several row groups per file, so Spark can split a scan across cores
+    # A column whose dictionary outgrows this is written plain: an id column stops paying for a dictionary
+    # of every value (1 MB by default), a low-cardinality one (gender, category) keeps its dictionary.
+    # Measured: MERGEs of the largest tables 20-30% faster, files no larger (docs/jobs.md, Performance).
+    DICTIONARY_PAGE_BYTES = 64 * 1024
 
     def __init__(self, spark: SparkSession) -> None:
         self.spark = spark
@@ -232,7 +236,9 @@ class LocalDelta:
     def _writer_properties(self) -> WriterProperties:
         from deltalake import WriterProperties
 
-        return WriterProperties(max_row_group_size=self.ROW_GROUP_ROWS)
+        return WriterProperties(
+            max_row_group_size=self.ROW_GROUP_ROWS, dictionary_page_size_limit=self.DICTIONARY_PAGE_BYTES
+        )
 
 
 def storage_for(spark: SparkSession) -> Storage:
