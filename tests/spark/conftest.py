@@ -25,8 +25,8 @@ class Lake:
         self.spark, self.root = spark, root
         self.storage = LocalDelta(spark)
 
-    def silver(self, run_id: str):
-        return run_silver(self.spark, self.storage, str(self.root), run_id, log=lambda _: None)
+    def silver(self, run_id: str, load_date: str | None = None):
+        return run_silver(self.spark, self.storage, str(self.root), run_id, log=lambda _: None, load_date=load_date)
 
     def gold(self, run_id: str = "gold"):
         return run_gold(self.spark, self.storage, str(self.root), run_id, log=lambda _: None)

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from bronze_builder import address, category, customer, detail, header, product, write_bronze
+from deltalake import DeltaTable, write_deltalake
 
 pytestmark = pytest.mark.spark
 
@@ -188,6 +189,37 @@ def test_a_waiting_row_still_waiting_is_not_quarantined_twice(lake):
     lake.silver("r3")
     [q] = lake.quarantine()
     assert q["resolved_run_id"] == "r3"
+    assert lake.by_key("silver", "sales_order_header", "sales_order_id")[100]["customer_id"] == 42
+
+
+def test_a_waiting_row_is_retried_from_the_one_folder_it_came_from(lake):
+    """The quarantine row records its folder's load date, so the retry reads that folder, not every day's."""
+    write_bronze(lake.root, "Customer", "r1", [customer(1)], load_date="2024-01-02")
+    write_bronze(lake.root, "SalesOrderHeader", "r1", [header(100, 42)], load_date="2024-01-02")
+    lake.silver("r1", load_date="2024-01-02")
+    [q] = lake.quarantine()
+    assert (q["rule"], q["load_date"]) == ("unknown_customer", "2024-01-02")
+    # the same run id and key under another date: read too, it would make key 100 a duplicate_key
+    decoy = header(100, 42, Freight="9.00")
+    write_bronze(lake.root, "SalesOrderHeader", "r1", [decoy], load_date="2024-01-03", part=1)
+    write_bronze(lake.root, "Customer", "r2", [customer(42)], load_date="2024-01-04")
+    lake.silver("r2", load_date="2024-01-04")
+    [q] = lake.quarantine()
+    assert q["resolved_run_id"] == "r2"
+    assert str(lake.by_key("silver", "sales_order_header", "sales_order_id")[100]["freight"]) == "2.5000"
+
+
+def test_a_quarantine_from_before_load_dates_gets_the_column_and_its_rows_still_retry(lake):
+    write_bronze(lake.root, "Customer", "r1", [customer(1)])
+    write_bronze(lake.root, "SalesOrderHeader", "r1", [header(100, 42)])
+    lake.silver("r1")
+    path = str(lake.path("silver", "_quarantine"))
+    old = DeltaTable(path).to_pyarrow_table().drop_columns(["load_date"])
+    write_deltalake(path, old, mode="overwrite", schema_mode="overwrite")  # the table as an older job wrote it
+    write_bronze(lake.root, "Customer", "r2", [customer(42)])
+    lake.silver("r2")
+    [q] = lake.quarantine()
+    assert (q["rule"], q["load_date"], q["resolved_run_id"]) == ("unknown_customer", None, "r2")
     assert lake.by_key("silver", "sales_order_header", "sales_order_id")[100]["customer_id"] == 42
 
 

@@ -238,13 +238,18 @@ class QuarantineColumns:
     schema: str = (
         "source_table string, business_key string, rule string, detail string, run_id string, "
         "quarantined_run_id string, is_retryable boolean, resolved_run_id string, payload string, "
-        "quarantined_at timestamp"
+        "quarantined_at timestamp, load_date string"
     )
     identity: tuple[str, ...] = field(default=("source_table", "run_id", "business_key", "rule", "payload"))
 
     @property
+    def types(self) -> dict[str, str]:
+        """Column name -> Spark SQL type, in order."""
+        return dict(part.split() for part in self.schema.split(","))
+
+    @property
     def names(self) -> tuple[str, ...]:
-        return tuple(part.split()[0] for part in self.schema.split(","))
+        return tuple(self.types)
 
 
 QUARANTINE = QuarantineColumns()

@@ -105,7 +105,8 @@ class SilverJob:
         self.started_at = started_at or datetime.now(UTC)
         self.quarantine_path = lake.quarantine(root)
         self.open_rows: DataFrame | None = None
-        self.waiting: dict[str, list[str]] = {}  # source table -> bronze run ids holding retryable rows
+        # source table -> bronze folders holding retryable rows: (run id, load date or None when not recorded)
+        self.waiting: dict[str, set[tuple[str, str | None]]] = {}
         self.open_tables: set[str] = set()
         self.quarantine_lock = threading.Lock()  # tables of a wave run in parallel; one quarantine writer
 
@@ -129,26 +130,43 @@ class SilverJob:
     def _load_open_quarantine(self) -> None:
         if not self.storage.exists(self.quarantine_path):
             return
+        self._add_new_quarantine_columns()
         self.open_rows = self.storage.read(self.quarantine_path).filter(F.col("resolved_run_id").isNull())
-        for row in self.open_rows.select("source_table", "run_id", "is_retryable").distinct().collect():
+        folders = self.open_rows.select("source_table", "run_id", "load_date", "is_retryable").distinct()
+        for row in folders.collect():
             self.open_tables.add(row.source_table)
             if row.is_retryable and row.run_id != self.run_id:
-                self.waiting.setdefault(row.source_table, []).append(row.run_id)
+                self.waiting.setdefault(row.source_table, set()).add((row.run_id, row.load_date))
+
+    def _add_new_quarantine_columns(self) -> None:
+        """A `_quarantine` written before a column joined the contract gets it, NULL in its rows (once)."""
+        current = self.storage.read(self.quarantine_path)
+        missing = [c for c in QUARANTINE.names if c not in current.columns]
+        if not missing:
+            return
+        upgraded = current.select(
+            *[F.lit(None).cast(t).alias(c) if c in missing else F.col(c) for c, t in QUARANTINE.types.items()]
+        )
+        self.storage.overwrite(self.quarantine_path, upgraded)
+        self.log(f"  _quarantine: added the column(s) {', '.join(missing)}")
 
     def _batch(self, spec: TableSpec) -> DataFrame | None:
         """This run's bronze rows plus the bronze rows of this table's open retryable quarantine rows."""
         parts = []
         current = bronze.read_run(self.spark, self.root, spec.source, self.run_id, self.load_date)
         if current is not None:
-            parts.append(parse(current, spec, self.run_id))
-        for run_id in sorted(set(self.waiting.get(spec.source, []))):
-            earlier = bronze.read_run(self.spark, self.root, spec.source, run_id)
+            parts.append(parse(current, spec, self.run_id, self.load_date))
+        for run_id, load_date in sorted(self.waiting.get(spec.source, ()), key=lambda f: (f[0], f[1] or "")):
+            earlier = bronze.read_run(self.spark, self.root, spec.source, run_id, load_date)  # None: every date
             if earlier is None:
                 continue
             keys = self.open_rows.filter(
-                (F.col("source_table") == spec.source) & (F.col("run_id") == run_id) & F.col("is_retryable")
+                (F.col("source_table") == spec.source)
+                & (F.col("run_id") == run_id)
+                & F.col("load_date").eqNullSafe(F.lit(load_date).cast("string"))
+                & F.col("is_retryable")
             ).select(F.col("business_key").alias("_business_key"))
-            parts.append(parse(earlier, spec, run_id).join(keys.distinct(), "_business_key", "left_semi"))
+            parts.append(parse(earlier, spec, run_id, load_date).join(keys.distinct(), "_business_key", "left_semi"))
         return functools.reduce(DataFrame.unionByName, parts) if parts else None
 
     def _parent_keys(self, spec: TableSpec) -> dict[str, DataFrame]:

@@ -37,6 +37,7 @@ def quarantine_rows(rejected: DataFrame, spec: TableSpec, run_id: str, quarantin
         F.lit(None).cast("string").alias("resolved_run_id"),
         F.col("_payload").alias("payload"),
         F.lit(quarantined_at).alias("quarantined_at"),
+        F.col("_load_date").alias("load_date"),
     )
     return rows
 

@@ -1,7 +1,8 @@
 """Validation: bronze rows to contract types, and the rules that send a row to quarantine.
 
 A checked frame has the silver (snake_case, typed, trimmed) columns plus bookkeeping columns:
-`_run_id` (the bronze run whose folder held the row), `_business_key` (key values joined with '|'),
+`_run_id` and `_load_date` (the bronze run whose folder held the row, and that folder's load date when
+known), `_business_key` (key values joined with '|'),
 `_payload` (the bronze row as JSON), `_content` (hash of the typed values), `_rule` / `_detail`
 (NULL while the row passes; the first rule it breaks otherwise) and, after deduplication, `_superseded`
 (a newer version of the key is in the batch: not checked further, not written).
@@ -17,7 +18,7 @@ from pyspark.sql import functions as F
 from insights_jobs.contract import Reference, TableSpec, snake_case
 
 RULE, DETAIL, SUPERSEDED = "_rule", "_detail", "_superseded"
-BOOKKEEPING = ("_run_id", "_business_key", "_payload", "_content", RULE, DETAIL, SUPERSEDED)
+BOOKKEEPING = ("_run_id", "_load_date", "_business_key", "_payload", "_content", RULE, DETAIL, SUPERSEDED)
 
 
 def passing() -> Column:
@@ -56,8 +57,9 @@ def _typed(raw: str, sql_type: str, text_in_bronze: bool) -> str:
     return f"try_cast({f'trim({raw})' if text_in_bronze else raw} AS {sql_type})"
 
 
-def parse(bronze: DataFrame, spec: TableSpec, run_id: str) -> DataFrame:
-    """Bronze rows of run `run_id` -> contract types, trimmed text, snake_case names; `unparseable:<Column>`."""
+def parse(bronze: DataFrame, spec: TableSpec, run_id: str, load_date: str | None = None) -> DataFrame:
+    """Bronze rows of run `run_id` (read under `load_date`, if known) -> contract types, trimmed text,
+    snake_case names; `unparseable:<Column>`."""
     # Built as SQL expressions: one call into Spark instead of hundreds of Column objects (it runs per table
     # and per run, and its cost is fixed: it matters most for small incremental batches).
     dtypes = {name.lower(): (name, dtype) for name, dtype in bronze.dtypes}
@@ -91,6 +93,7 @@ def parse(bronze: DataFrame, spec: TableSpec, run_id: str) -> DataFrame:
     return bronze.selectExpr(
         *[f"{value} AS {column}" for column, value in typed.items()],
         f"{_text(run_id)} AS _run_id",
+        f"{'CAST(NULL AS string)' if load_date is None else _text(load_date)} AS _load_date",
         f"CASE WHEN {null_key} THEN '' ELSE concat_ws('|', {', '.join(key_parts)}) END AS _business_key",
         f"to_json({bronze_row}, map('ignoreNullFields', 'false')) AS _payload",
         f"xxhash64({null_flags}, {', '.join(typed.values())}) AS _content",
