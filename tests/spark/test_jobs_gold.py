@@ -18,6 +18,7 @@ pytestmark = pytest.mark.spark
 
 D1, D2, D3, D5 = dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3), dt.date(2024, 3, 5)
 LATER = "2024-04-01"
+DAYS_2024 = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(366)]  # whole years: 2024 is a leap year
 GOLD = ("fct_sales", "agg_daily_sales", "dim_customer", "dim_product", "dim_date")
 KEYS = {
     "fct_sales": ("sales_order_id", "sales_order_detail_id"),
@@ -149,7 +150,7 @@ def test_dimensions(fresh):
         30: ("Unknown", "Unknown"),
     }  # fmt: skip
     dates = fresh.by_key("gold", "dim_date", "date")
-    assert sorted(dates) == [D1, D2]
+    assert sorted(dates) == DAYS_2024  # the orders' whole year, for Power BI's time intelligence
     friday = dates[D1]  # 2024-03-01 is a Friday
     assert (friday["year"], friday["quarter"], friday["month"], friday["month_name"]) == (2024, 1, 3, "March")
     assert (friday["week_start"], friday["day_of_week"]) == (dt.date(2024, 2, 26), 5)
@@ -171,9 +172,21 @@ def test_an_incremental_run_equals_a_full_rebuild(fresh, make_lake, tmp_path):
     assert (D2, "Unknown", "Unknown", "Female") not in cells
     assert cells[(D5, "Unknown", "Unknown", "Female")] == (4, Decimal("10.000000"), 1, 1, 1)
     assert cells[(D3, "Clothing", "Jerseys", "Unknown")] == (1, Decimal("50.000000"), 1, 1, 1)
-    assert sorted(fresh.by_key("gold", "dim_date", "date")) == [D1, D2, D3, dt.date(2024, 3, 4), D5]
+    assert "dim_date" not in summary.written  # the new order date is still in 2024
+    assert sorted(fresh.by_key("gold", "dim_date", "date")) == DAYS_2024
     fct = fresh.by_key("gold", "fct_sales", *KEYS["fct_sales"])
     assert fct[(101, 2)]["subcategory"] == "Mountain Bikes"  # product 11 moved category
+
+
+def test_an_order_in_a_new_year_extends_dim_date_to_that_whole_year(fresh):
+    fresh.gold("g1")
+    write_bronze(fresh.root, "SalesOrderHeader", "r3", [header(107, 1, "2025-01-10", modified=LATER)])
+    write_bronze(fresh.root, "SalesOrderDetail", "r3", [detail(107, 1, 10, 1, "100", modified=LATER)])
+    fresh.silver("r3")
+    summary = fresh.gold("g3")
+    assert summary.written["dim_date"] == 366 + 365
+    dates = sorted(fresh.by_key("gold", "dim_date", "date"))
+    assert (dates[0], dates[-1], len(dates)) == (dt.date(2024, 1, 1), dt.date(2025, 12, 31), 731)
 
 
 def test_a_run_without_silver_changes_writes_no_gold_version(fresh):

@@ -1,4 +1,8 @@
-"""dim_date: one row per calendar day (key: date) from the first to the last order date."""
+"""dim_date: one row per calendar day (key: date), whole calendar years from the first order's to the last's.
+
+Whole years because Power BI's time intelligence (year-to-date, same period last year) needs a date table
+that starts on 1 January and ends on 31 December; it also changes only when the orders reach a new year.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,11 @@ KEY = ("date",)
 
 
 def dim_date(orders: DataFrame) -> DataFrame:
-    """Every day of the orders' date range: year, quarter, month, month_name, week_start (Monday), day_of_week."""
-    bounds = orders.agg(F.min(F.to_date("order_date")).alias("first"), F.max(F.to_date("order_date")).alias("last"))
+    """Every day of the orders' years: year, quarter, month, month_name, week_start (Monday), day_of_week."""
+    bounds = orders.agg(
+        F.make_date(F.year(F.min("order_date")), F.lit(1), F.lit(1)).alias("first"),
+        F.make_date(F.year(F.max("order_date")), F.lit(12), F.lit(31)).alias("last"),
+    )
     days = bounds.select(F.explode(F.sequence("first", "last", F.expr("INTERVAL 1 DAY"))).alias("date"))
     return days.select(
         "date",

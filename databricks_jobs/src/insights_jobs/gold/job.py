@@ -11,7 +11,7 @@ moved, lines of products whose name or categories moved), and writes in an order
 2. fct_sales upserted for the touched lines (after 1: fct_sales still holds the old dates for step 1);
 3. the dimensions upserted for changed keys (after 2: the next run finds moved genders and categories by
    comparing silver with these dimensions);
-4. dim_date rebuilt when the order-date range moved;
+4. dim_date rebuilt when the order dates reach another calendar year;
 5. gold_state. A run that dies before this recomputes the same touched set next time.
 """
 
@@ -50,6 +50,11 @@ class Consumed:
 
     marks: dict[str, datetime | None]
     order_dates: tuple[date | None, date | None]
+
+    @property
+    def years(self) -> tuple[int | None, ...]:
+        """The calendar years dim_date spans."""
+        return tuple(d.year if d else None for d in self.order_dates)
 
 
 @dataclass
@@ -213,7 +218,7 @@ class GoldJob:
         self.summary.written[table] = self.summary.written.get(table, 0) + rows
 
     def _rebuild_dim_date(self, consumed: Consumed) -> None:
-        """dim_date over the order-date range the marks query found (no second scan of the orders)."""
+        """dim_date over the years of the order dates the marks query found (no second scan of the orders)."""
         bounds = self.spark.createDataFrame([(d,) for d in consumed.order_dates], "order_date date")
         self._write("dim_date", self.storage.overwrite(self.path("dim_date"), dim_date.dim_date(bounds)))
 
@@ -281,7 +286,7 @@ class GoldJob:
         finally:
             for df in cached:
                 df.unpersist()
-        if now.order_dates != before.order_dates:
+        if now.years != before.years:
             self._rebuild_dim_date(now)
 
     def _rewrite_facts(self, touched: DataFrame, new_fct: DataFrame) -> None:
