@@ -47,7 +47,7 @@ def local_spark(cores: int = 2) -> SparkSession:
         .config("spark.sql.adaptive.enabled", "true")
         # One pipeline run compiles about 220 distinct query classes; Spark keeps 100 by default, so every
         # run in this process recompiled (and re-JITted) all of them: 1.3-1.9 s of compiling and 3-4 s of an
-        # incremental run at scale 10 (docs/jobs.md, Performance).
+        # incremental run at scale 10 (docs/decisions.md).
         .config("spark.sql.codegen.cache.maxEntries", "1000")
         .getOrCreate()
     )

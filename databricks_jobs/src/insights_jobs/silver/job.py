@@ -130,25 +130,26 @@ class SilverJob:
     def _load_open_quarantine(self) -> None:
         if not self.storage.exists(self.quarantine_path):
             return
-        self._add_new_quarantine_columns()
-        self.open_rows = self.storage.read(self.quarantine_path).filter(F.col("resolved_run_id").isNull())
+        self.open_rows = self._quarantine().filter(F.col("resolved_run_id").isNull())
         folders = self.open_rows.select("source_table", "run_id", "load_date", "is_retryable").distinct()
         for row in folders.collect():
             self.open_tables.add(row.source_table)
             if row.is_retryable and row.run_id != self.run_id:
                 self.waiting.setdefault(row.source_table, set()).add((row.run_id, row.load_date))
 
-    def _add_new_quarantine_columns(self) -> None:
-        """A `_quarantine` written before a column joined the contract gets it, NULL in its rows (once)."""
+    def _quarantine(self) -> DataFrame:
+        """`_quarantine` with the contract's columns: a table written before a column joined the contract
+        gets it once, NULL in its rows."""
         current = self.storage.read(self.quarantine_path)
         missing = [c for c in QUARANTINE.names if c not in current.columns]
         if not missing:
-            return
+            return current
         upgraded = current.select(
             *[F.lit(None).cast(t).alias(c) if c in missing else F.col(c) for c, t in QUARANTINE.types.items()]
         )
         self.storage.overwrite(self.quarantine_path, upgraded)
         self.log(f"  _quarantine: added the column(s) {', '.join(missing)}")
+        return self.storage.read(self.quarantine_path)
 
     def _batch(self, spec: TableSpec) -> DataFrame | None:
         """This run's bronze rows plus the bronze rows of this table's open retryable quarantine rows."""
