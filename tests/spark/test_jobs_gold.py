@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from bronze_builder import category, customer, detail, header, product, write_bronze
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from insights_jobs.gold.job import GoldJob
 from insights_jobs.storage import LocalDelta
@@ -217,7 +217,19 @@ def test_a_title_change_moves_the_gender_of_all_the_customers_lines_and_only_tho
     assert summary.touched_lines == 4  # the lines of orders 101 and 104
 
 
-@pytest.mark.parametrize("crash_at", ["fct_sales upsert", "gold_state"])
+def test_a_customer_stays_in_a_cell_while_one_of_their_orders_of_that_day_remains(fresh, make_lake, tmp_path):
+    fresh.gold("g1")
+    # customer 1 (Mr.) bought Mountain Bikes on 03-01 in orders 100 (lines 1 and 3) and 105; 105 is cancelled
+    write_bronze(fresh.root, "SalesOrderHeader", "r3", [header(105, 1, "2024-03-01", status=6, modified=LATER)])
+    fresh.silver("r3")
+    assert fresh.gold("g3").touched_lines == 1
+
+    # 2 x 100 + 1 x 10 left of 2 x 100 + 1 x 10 + 1 x 100: one order, still one customer
+    assert agg(fresh)[(D1, "Bikes", "Mountain Bikes", "Male")] == (3, Decimal("210.000000"), 2, 1, 1)
+    assert gold_content(fresh) == full_rebuild(fresh, make_lake, tmp_path / "rebuild")
+
+
+@pytest.mark.parametrize("crash_at", ["agg_daily_sales", "fct_sales", "gold_state"])
 def test_a_crash_before_gold_state_is_repaired_by_the_next_run(fresh, make_lake, tmp_path, monkeypatch, crash_at):
     fresh.gold("g1")
     fresh.silver("r2")
@@ -227,21 +239,40 @@ def test_a_crash_before_gold_state_is_repaired_by_the_next_run(fresh, make_lake,
 
     with monkeypatch.context() as patch:
         if crash_at == "gold_state":
-            patch.setattr(GoldJob, "_write_state", lambda *a: (_ for _ in ()).throw(Crash()))
+            write_state = GoldJob._write_state
+
+            def crashing_state(self, consumed, writing=False):
+                if not writing:  # the final state, after every gold table was written
+                    raise Crash()
+                return write_state(self, consumed, writing)
+
+            patch.setattr(GoldJob, "_write_state", crashing_state)
         else:
-            upsert = LocalDelta.upsert
+            method = "accumulate" if crash_at == "agg_daily_sales" else "upsert"
+            write = getattr(LocalDelta, method)
 
             def crashing(self, path, *args, **kwargs):
-                if path.endswith("fct_sales"):
+                if path.endswith(crash_at):
                     raise Crash()
-                return upsert(self, path, *args, **kwargs)
+                return write(self, path, *args, **kwargs)
 
-            patch.setattr(LocalDelta, "upsert", crashing)
+            patch.setattr(LocalDelta, method, crashing)
         with pytest.raises(Crash):
             fresh.gold("g2")
 
-    fresh.gold("g3")
+    assert {row["writing"] for row in fresh.rows("control", "gold_state")} == {True}
+    assert fresh.gold("g3").mode == "full"  # the aggregate may be half-revised: only a rebuild is sure
     assert gold_content(fresh) == full_rebuild(fresh, make_lake, tmp_path / "rebuild")
+    assert fresh.gold("g4").written == {}  # the rebuild cleared the mark
+
+
+def test_a_state_written_before_the_writing_mark_existed_is_read_as_complete(fresh):
+    fresh.gold("g1")
+    state = str(fresh.path("control", "gold_state"))
+    write_deltalake(state, DeltaTable(state).to_pyarrow_table().drop_columns(["writing"]), mode="overwrite",
+                    schema_mode="overwrite")  # fmt: skip
+    fresh.silver("r2")
+    assert fresh.gold("g2").mode == "incremental"
 
 
 def test_every_delta_table_stays_at_reader_version_1_without_deletion_vectors(fresh):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
@@ -44,15 +45,16 @@ def test_insert_only_upsert_never_touches_existing_rows(spark, tmp_path):
     assert rows(path) == {1: ("a", "r1"), 2: ("b", "r2")}
 
 
-def test_replace_where_replaces_only_the_slice(spark, tmp_path):
+def test_accumulate_adds_to_matching_rows_inserts_new_keys_and_deletes_a_row_whose_count_falls_to_zero(spark, tmp_path):
     store, path = LocalDelta(spark), str(tmp_path / "t")
-    schema = "order_date date, n int"
-    d1, d2, d3 = dt.date(2024, 1, 1), dt.date(2024, 1, 2), dt.date(2024, 1, 3)
-    store.overwrite(path, spark.createDataFrame([(d1, 1), (d2, 2), (d3, 3)], schema))
-    store.replace_where(path, spark.createDataFrame([(d2, 20)], schema), f"order_date IN (DATE '{d2}', DATE '{d3}')")
-    got = sorted((r["order_date"], r["n"]) for r in DeltaTable(path).to_pyarrow_table().to_pylist())
-    assert got == [(d1, 1), (d2, 20)]
-    assert DeltaTable(path).protocol().min_reader_version == 1
+    schema = "k int, n bigint, amount decimal(38,6)"
+    store.overwrite(
+        path, spark.createDataFrame([(1, 2, Decimal("10.5")), (2, 1, Decimal(3)), (3, 1, Decimal(1))], schema)
+    )
+    gains = spark.createDataFrame([(1, -1, Decimal("-0.5")), (2, -1, Decimal(-3)), (4, 2, Decimal("7.25"))], schema)
+    assert store.accumulate(path, gains, ["k"], ["n", "amount"], "n") == 3  # 1 updated, 2 deleted, 4 inserted
+    got = {r["k"]: (r["n"], r["amount"]) for r in DeltaTable(path).to_pyarrow_table().to_pylist()}
+    assert got == {1: (1, Decimal("10.000000")), 3: (1, Decimal("1.000000")), 4: (2, Decimal("7.250000"))}
 
 
 def test_read_gives_the_table_back_with_its_types(spark, tmp_path):

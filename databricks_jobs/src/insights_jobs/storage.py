@@ -1,7 +1,7 @@
 """The one storage seam: every Delta read and write of the jobs goes through a `Storage`.
 
 Two implementations with the same behaviour:
-- `NativeDelta` on Databricks: Delta Lake's own Spark API (`delta.tables.DeltaTable`, `replaceWhere`);
+- `NativeDelta` on Databricks: Delta Lake's own Spark API (`delta.tables.DeltaTable`, `format("delta")`);
 - `LocalDelta` on one machine: `deltalake` (delta-rs) for the Delta log, MERGE and writes, rows handed
   over as Arrow (`toArrow()`), never through pandas; reads with Spark's Parquet reader over the files of
   the deltalake snapshot (see `LocalDelta`).
@@ -55,13 +55,27 @@ class Storage(Protocol):
         does not start with '_'), so a rerun changes nothing. Creates the table. Returns rows written."""
         ...
 
-    def replace_where(self, table_path: str, df: DataFrame, predicate: str) -> int:
-        """Atomically replace the rows matching `predicate` (SQL) by `df`. Creates the table."""
+    def accumulate(
+        self, table_path: str, df: DataFrame, keys: Sequence[str], measures: Sequence[str], count: str
+    ) -> int:
+        """MERGE on `keys` that adds `df`'s `measures` to the matching row (aggregates adjusted by
+        differences): inserts a new key, deletes a row whose `count` measure falls to 0. Not idempotent:
+        the caller makes a crash safe (gold's `writing` mark). The table must exist. Returns rows written."""
         ...
 
     def overwrite(self, table_path: str, df: DataFrame) -> int:
         """Replace the whole table by `df`. Creates the table."""
         ...
+
+
+def match_on(keys: Sequence[str]) -> str:
+    """The MERGE join predicate on `keys` (target `t`, source `s`)."""
+    return " AND ".join(f"t.{k} = s.{k}" for k in keys)
+
+
+def added(measures: Sequence[str]) -> dict[str, str]:
+    """Per measure, the SQL that adds the source's value to the target's."""
+    return {m: f"t.{m} + s.{m}" for m in measures}
 
 
 def merge_conditions(
@@ -71,7 +85,7 @@ def merge_conditions(
     compare_columns: Sequence[str] | None,
 ) -> tuple[str, str]:
     """The MERGE join predicate and matched-update condition, in SQL both engines accept (`s`/`t`)."""
-    on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+    on = match_on(keys)
     compare = (
         compare_columns
         if compare_columns is not None
@@ -122,10 +136,14 @@ class NativeDelta:
         merge.whenNotMatchedInsertAll().execute()
         return self._rows_written(table_path)
 
-    def replace_where(self, table_path: str, df: DataFrame, predicate: str) -> int:
-        if not self.exists(table_path):
-            return self._create(table_path, df)
-        df.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(table_path)
+    def accumulate(
+        self, table_path: str, df: DataFrame, keys: Sequence[str], measures: Sequence[str], count: str
+    ) -> int:
+        from delta.tables import DeltaTable
+
+        merge = DeltaTable.forPath(self.spark, table_path).alias("t").merge(df.alias("s"), match_on(keys))
+        merge = merge.whenMatchedDelete(condition=f"t.{count} + s.{count} <= 0").whenMatchedUpdate(set=added(measures))
+        merge.whenNotMatchedInsertAll().execute()
         return self._rows_written(table_path)
 
     def overwrite(self, table_path: str, df: DataFrame) -> int:
@@ -143,7 +161,7 @@ class NativeDelta:
 
         metrics = DeltaTable.forPath(self.spark, table_path).history(1).collect()[0]["operationMetrics"]
         names = (
-            ("numTargetRowsInserted", "numTargetRowsUpdated")
+            ("numTargetRowsInserted", "numTargetRowsUpdated", "numTargetRowsDeleted")
             if "numTargetRowsInserted" in metrics
             else ("numOutputRows",)
         )
@@ -210,12 +228,20 @@ class LocalDelta:
         metrics = merge.when_not_matched_insert_all().execute()
         return int(metrics.get("num_target_rows_inserted", 0)) + int(metrics.get("num_target_rows_updated", 0))
 
-    def replace_where(self, table_path: str, df: DataFrame, predicate: str) -> int:
+    def accumulate(
+        self, table_path: str, df: DataFrame, keys: Sequence[str], measures: Sequence[str], count: str
+    ) -> int:
+        from deltalake import DeltaTable
+
         data = df.toArrow()
-        if not self.exists(table_path):
-            return self._create(table_path, data)
-        self._write(table_path, data, mode="overwrite", predicate=predicate)
-        return data.num_rows
+        if data.num_rows == 0:
+            return 0
+        merge = DeltaTable(table_path).merge(
+            data, match_on(keys), source_alias="s", target_alias="t", writer_properties=self._writer_properties()
+        )
+        merge = merge.when_matched_delete(predicate=f"t.{count} + s.{count} <= 0")
+        metrics = merge.when_matched_update(updates=added(measures)).when_not_matched_insert_all().execute()
+        return sum(int(metrics.get(f"num_target_rows_{n}", 0)) for n in ("inserted", "updated", "deleted"))
 
     def overwrite(self, table_path: str, df: DataFrame) -> int:
         data = df.toArrow()

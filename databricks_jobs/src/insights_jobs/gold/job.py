@@ -3,16 +3,17 @@
 `control/gold_state` holds, per silver table, the highest `_updated_at` gold has consumed (and the
 order-date range). Without it the job builds everything. Otherwise it finds the changed silver rows,
 derives the touched order lines (changed lines, lines of changed orders, lines of customers whose gender
-moved, lines of products whose name or categories moved), and writes in an order a crash cannot corrupt:
+moved, lines of products whose name or categories moved), and writes:
 
-1. agg_daily_sales for every touched date (the old and new order dates of touched sales lines): every cell
-   of those dates is recomputed from fct_sales as it will be (its lines minus the touched ones, plus their
-   new versions), and the dates are replaced atomically (`replace_where`);
-2. fct_sales upserted for the touched lines (after 1: fct_sales still holds the old dates for step 1);
-3. the dimensions upserted for changed keys (after 2: the next run finds moved genders and categories by
+1. gold_state marked `writing`: from here until step 6 a crash leaves the mark, and the next run rebuilds
+   gold whole (step 2 adjusts the aggregate by differences, which is only right on a consistent gold);
+2. agg_daily_sales adjusted by differences: each cell gains the new customer days minus the old ones,
+   for every (order date, customer) a touched sale line had or has (one MERGE, `accumulate`);
+3. fct_sales upserted for the touched lines (after 2: fct_sales still holds the old versions for step 2);
+4. the dimensions upserted for changed keys (after 3: the next run finds moved genders and categories by
    comparing silver with these dimensions);
-4. dim_date rebuilt when the order dates reach another calendar year;
-5. gold_state. A run that dies before this recomputes the same touched set next time.
+5. dim_date rebuilt when the order dates reach another calendar year;
+6. gold_state with the new marks, `writing` cleared.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ SOURCES = ("sales_order_detail", "sales_order_header", "customer", "product", "p
 GOLD_TABLES = ("fct_sales", "agg_daily_sales", "dim_customer", "dim_product", "dim_date")
 STATE_SCHEMA = (
     "silver_table string, consumed_until timestamp, first_order_date date, last_order_date date, "
-    "gold_run_id string, written_at timestamp"
+    "gold_run_id string, written_at timestamp, writing boolean"
 )
 # The dimension columns fct_sales copies: when one of them moves, the fact lines of that key are touched.
 DIMENSIONS = {
@@ -46,10 +47,13 @@ FACT_INPUTS = {"dim_customer": ("gender",), "dim_product": ("product_name", "cat
 
 @dataclass(frozen=True)
 class Consumed:
-    """What a gold run consumed: per silver table the highest `_updated_at`, and the order-date range."""
+    """What a gold run consumed: per silver table the highest `_updated_at`, and the order-date range;
+    `writing` while a later run writes gold on top of it (set before its first write, cleared with its
+    state): a run that finds it set rebuilds gold whole, as a crash may have left gold half-written."""
 
     marks: dict[str, datetime | None]
     order_dates: tuple[date | None, date | None]
+    writing: bool = field(default=False, compare=False)
 
     @property
     def years(self) -> tuple[int | None, ...]:
@@ -134,7 +138,7 @@ def touched_lines(
 
 
 def dates_predicate(dates: list[date]) -> str:
-    """SQL predicate selecting the given order dates (both Delta engines read it)."""
+    """SQL predicate selecting the given order dates: one literal list, not one py4j call per date."""
     return "order_date IN (" + ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(dates)) + ")"
 
 
@@ -146,6 +150,7 @@ class GoldJob:
         self.spark, self.storage, self.root, self.run_id, self.log = spark, storage, root, run_id, log
         self.started_at = started_at or datetime.now(UTC)
         self.summary = GoldSummary(run_id)
+        self.cached: list[DataFrame] = []  # frames an incremental run reads more than once
 
     def path(self, table: str) -> str:
         return lake.gold(self.root, table)
@@ -160,12 +165,16 @@ class GoldJob:
         silver = {t: self.storage.read(lake.silver(self.root, t)) for t in SOURCES}
         now = self._consumed(silver)
         before = self._state()
-        if before is None or not all(self.storage.exists(self.path(t)) for t in GOLD_TABLES):
-            self.summary.mode = "full"
-            self._full(silver, now)
-        elif now != before:
-            self._incremental(silver, before, now)
-        if now != before:
+        complete = all(self.storage.exists(self.path(t)) for t in GOLD_TABLES)
+        rebuild = before is None or before.writing or not complete
+        if rebuild or now != before:
+            if before is not None and not before.writing:
+                self._write_state(before, writing=True)
+            if rebuild:
+                self.summary.mode = "full"
+                self._full(silver, now)
+            else:
+                self._incremental(silver, before, now)
             self._write_state(now)
         self.summary.seconds = time.perf_counter() - start
         return self.summary
@@ -202,13 +211,14 @@ class GoldJob:
         rows = {row.silver_table: row for row in self.storage.read(path).collect()}
         header = rows.get("sales_order_header")
         dates = (header.first_order_date, header.last_order_date) if header else (None, None)
-        return Consumed({t: rows[t].consumed_until if t in rows else None for t in SOURCES}, dates)
+        writing = any(row.asDict().get("writing") for row in rows.values())  # (a state older than the column: no)
+        return Consumed({t: rows[t].consumed_until if t in rows else None for t in SOURCES}, dates, writing)
 
-    def _write_state(self, consumed: Consumed) -> None:
+    def _write_state(self, consumed: Consumed, writing: bool = False) -> None:
         first, last = consumed.order_dates
         rows = [
             (t, consumed.marks[t], *((first, last) if t == "sales_order_header" else (None, None)),
-             self.run_id, self.started_at)
+             self.run_id, self.started_at, writing)
             for t in SOURCES
         ]  # fmt: skip
         self.storage.overwrite(lake.gold_state(self.root), self.spark.createDataFrame(rows, STATE_SCHEMA))
@@ -244,18 +254,13 @@ class GoldJob:
         marks = before.marks
         details, headers = silver["sales_order_detail"], silver["sales_order_header"]
         products = dim_product.dim_product(silver["product"], silver["product_category"])
-        cached: list[DataFrame] = []
-
-        def keep(df: DataFrame) -> DataFrame:
-            cached.append(df.cache())
-            return cached[-1]
 
         def changes(table: str, new: DataFrame, *sources: str) -> DataFrame | None:
             if all(marks[t] == now.marks[t] for t in sources):
                 return None  # its silver tables did not change: neither did the dimension
             keys, columns = DIMENSIONS[table]
             old = self.storage.read(self.path(table))
-            return keep(dimension_changes(new, old, keys, columns, FACT_INPUTS[table]))
+            return self._keep(dimension_changes(new, old, keys, columns, FACT_INPUTS[table]))
 
         try:
             customers_since = silver["customer"].filter(_since("_updated_at", marks["customer"]))
@@ -264,7 +269,7 @@ class GoldJob:
                 "dim_product": changes("dim_product", products, "product", "product_category"),
             }
             moved = {t: None if df is None else df.filter("_moved") for t, df in dims.items()}
-            touched = keep(
+            touched = self._keep(
                 touched_lines(
                     details, headers, marks["sales_order_detail"], marks["sales_order_header"],
                     moved["dim_customer"], moved["dim_product"],
@@ -273,36 +278,51 @@ class GoldJob:
             self.summary.touched_lines = touched.count()
             if self.summary.touched_lines:
                 # semi joins take the (small, repeated) keys as they are: no distinct, no extra shuffle
-                orders = keep(headers.join(touched.select("sales_order_id"), "sales_order_id", "left_semi"))
+                orders = self._keep(headers.join(touched.select("sales_order_id"), "sales_order_id", "left_semi"))
                 customers = dim_customer.dim_customer(silver["customer"]).join(
                     orders.select("customer_id"), "customer_id", "left_semi"
                 )
-                new_fct = keep(fct_sales.fct_sales(touched, orders, customers, products, self.started_at))
+                new_fct = self._keep(fct_sales.fct_sales(touched, orders, customers, products, self.started_at))
                 self._rewrite_facts(touched, new_fct)
             for table, rows in dims.items():
                 if rows is not None:
                     keys, columns = DIMENSIONS[table]
                     self._write(table, self.storage.upsert(self.path(table), rows.select(*columns), list(keys)))
         finally:
-            for df in cached:
+            for df in self.cached:
                 df.unpersist()
         if now.years != before.years:
             self._rebuild_dim_date(now)
 
+    def _keep(self, df: DataFrame) -> DataFrame:
+        self.cached.append(df.cache())
+        return self.cached[-1]
+
     def _rewrite_facts(self, touched: DataFrame, new_fct: DataFrame) -> None:
-        """agg_daily_sales for the touched dates, then the touched fct_sales lines."""
+        """agg_daily_sales adjusted by the customer days the touched lines had and have, then the touched
+        fct_sales lines."""
         key = list(fct_sales.KEY)
         touched_keys = touched.select(*key)
         old_fct = self.storage.read(self.path("fct_sales"))
         sales = old_fct.join(touched_keys, key, "left_semi").unionByName(new_fct).filter("is_sale")
-        dates = [row.order_date for row in sales.select("order_date").distinct().collect()]
+        days = self._keep(sales.select("order_date", "customer_id").distinct())
+        dates = [row.order_date for row in days.select("order_date").distinct().collect()]
         self.summary.touched_dates = len(dates)
         if dates:
-            predicate = dates_predicate(dates)  # one SQL literal list, not one py4j call per date
-            in_dates = F.expr(predicate)
-            lines = old_fct.filter(in_dates).join(touched_keys, key, "left_anti").unionByName(new_fct.filter(in_dates))
-            agg = agg_daily_sales.agg_daily_sales(lines)
-            self._write("agg_daily_sales", self.storage.replace_where(self.path("agg_daily_sales"), agg, predicate))
+            # the dates filter first: it is cheaper than the join's lookup, and prunes most lines on a usual day
+            # (a silver order always has a customer: a NULL customer_id breaks the unknown_customer rule)
+            same_days = old_fct.filter(dates_predicate(dates)).join(
+                F.broadcast(days), ["order_date", "customer_id"], "left_semi"
+            )
+            # each line of those customer days as it was (-1) and, unless touched, as it stays (+1): one scan
+            same_days = same_days.join(F.broadcast(touched_keys.withColumn("_touched", F.lit(True))), key, "left")
+            signs = F.when(F.col("_touched"), F.array(F.lit(-1))).otherwise(F.array(F.lit(-1), F.lit(1)))
+            signed = same_days.withColumn("_sign", F.explode(signs)).drop("_touched")
+            changes = agg_daily_sales.differences(signed.unionByName(new_fct.withColumn("_sign", F.lit(1))))
+            table, measures = self.path("agg_daily_sales"), list(agg_daily_sales.MEASURES)
+            self._write(
+                "agg_daily_sales", self.storage.accumulate(table, changes, agg_daily_sales.KEY, measures, "order_lines")
+            )
         self._write("fct_sales", self.storage.upsert(self.path("fct_sales"), new_fct, key))
 
 
