@@ -20,6 +20,7 @@ HEADERS = [
     header(100, 1),
     header(101, 2),
     header(102, 999),  # unknown_customer
+    header(104, 1, None),  # missing_order_date
     header(None, 1),  # null_key
     header(103, 1, Freight="1.00"),  # duplicate_key (same ModifiedDate, different content) ...
     header(103, 1, Freight="2.00"),  # ... both rows
@@ -42,6 +43,7 @@ DETAILS = [
 
 EXPECTED = {  # (table, business_key, rule) -> (rows, is_retryable)
     ("SalesOrderHeader", "102", "unknown_customer"): (1, True),
+    ("SalesOrderHeader", "104", "missing_order_date"): (1, False),
     ("SalesOrderHeader", "", "null_key"): (1, False),
     ("SalesOrderHeader", "103", "duplicate_key"): (2, False),
     ("SalesOrderDetail", "100|2", "non_positive_quantity"): (1, False),

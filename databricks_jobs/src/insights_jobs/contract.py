@@ -184,6 +184,8 @@ TABLES: tuple[TableSpec, ...] = (
             "Comment": _TEXT,
             **_ROW,
         },
+        # every KPI is by order date: an order without one has no place in gold (the source column is NOT NULL)
+        rules=(Rule("missing_order_date", "order_date IS NOT NULL", "OrderDate is missing"),),
         references=(Reference("unknown_customer", ("CustomerID",), "Customer"),),
     ),
     TableSpec(
