@@ -275,6 +275,7 @@ class GoldJob:
                     moved["dim_customer"], moved["dim_product"],
                 )
             )  # fmt: skip
+            # the count also fills the cache first, so the joins below plan with its real size and broadcast it
             self.summary.touched_lines = touched.count()
             if self.summary.touched_lines:
                 # semi joins take the (small, repeated) keys as they are: no distinct, no extra shuffle
