@@ -23,6 +23,7 @@ from pyspark.sql.types import StructType
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import WriterProperties
+    from deltalake.table import TableMerger
 
 TABLE_PROPERTIES = {"delta.enableDeletionVectors": "false"}
 
@@ -73,9 +74,10 @@ def match_on(keys: Sequence[str]) -> str:
     return " AND ".join(f"t.{k} = s.{k}" for k in keys)
 
 
-def added(measures: Sequence[str]) -> dict[str, str]:
-    """Per measure, the SQL that adds the source's value to the target's."""
-    return {m: f"t.{m} + s.{m}" for m in measures}
+def accumulation(measures: Sequence[str], count: str) -> tuple[str, dict[str, str]]:
+    """An adding MERGE's matched-delete condition (`count` falls to 0) and its updates (target + source),
+    in SQL both engines accept (`s`/`t`)."""
+    return f"t.{count} + s.{count} <= 0", {m: f"t.{m} + s.{m}" for m in measures}
 
 
 def merge_conditions(
@@ -127,10 +129,8 @@ class NativeDelta:
     ) -> int:
         if not self.exists(table_path):
             return self._create(table_path, df)
-        from delta.tables import DeltaTable
-
         on, condition = merge_conditions(df.columns, keys, version_column, compare_columns)
-        merge = DeltaTable.forPath(self.spark, table_path).alias("t").merge(df.alias("s"), on)
+        merge = self._merge(table_path, df, on)
         if when_matched == "update":
             merge = merge.whenMatchedUpdateAll(condition=condition)
         merge.whenNotMatchedInsertAll().execute()
@@ -139,11 +139,9 @@ class NativeDelta:
     def accumulate(
         self, table_path: str, df: DataFrame, keys: Sequence[str], measures: Sequence[str], count: str
     ) -> int:
-        from delta.tables import DeltaTable
-
-        merge = DeltaTable.forPath(self.spark, table_path).alias("t").merge(df.alias("s"), match_on(keys))
-        merge = merge.whenMatchedDelete(condition=f"t.{count} + s.{count} <= 0").whenMatchedUpdate(set=added(measures))
-        merge.whenNotMatchedInsertAll().execute()
+        emptied, updates = accumulation(measures, count)
+        merge = self._merge(table_path, df, match_on(keys)).whenMatchedDelete(condition=emptied)
+        merge.whenMatchedUpdate(set=updates).whenNotMatchedInsertAll().execute()
         return self._rows_written(table_path)
 
     def overwrite(self, table_path: str, df: DataFrame) -> int:
@@ -151,6 +149,12 @@ class NativeDelta:
             return self._create(table_path, df)
         df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(table_path)
         return self._rows_written(table_path)
+
+    def _merge(self, table_path: str, df: DataFrame, on: str) -> Any:
+        """A MERGE builder of `df` (alias `s`) into the table (alias `t`)."""
+        from delta.tables import DeltaTable
+
+        return DeltaTable.forPath(self.spark, table_path).alias("t").merge(df.alias("s"), on)
 
     def _create(self, table_path: str, df: DataFrame) -> int:
         df.write.format("delta").mode("errorifexists").options(**TABLE_PROPERTIES).save(table_path)
@@ -212,36 +216,26 @@ class LocalDelta:
         compare_columns: Sequence[str] | None = None,
         when_matched: WhenMatched = "update",
     ) -> int:
-        from deltalake import DeltaTable
-
         data = df.toArrow()
         if not self.exists(table_path):
             return self._create(table_path, data)
         if data.num_rows == 0:
             return 0
         on, condition = merge_conditions(data.column_names, keys, version_column, compare_columns)
-        merge = DeltaTable(table_path).merge(
-            data, on, source_alias="s", target_alias="t", writer_properties=self._writer_properties()
-        )
+        merge = self._merge(table_path, data, on)
         if when_matched == "update":
             merge = merge.when_matched_update_all(predicate=condition)
-        metrics = merge.when_not_matched_insert_all().execute()
-        return int(metrics.get("num_target_rows_inserted", 0)) + int(metrics.get("num_target_rows_updated", 0))
+        return self._merged(merge.when_not_matched_insert_all().execute())
 
     def accumulate(
         self, table_path: str, df: DataFrame, keys: Sequence[str], measures: Sequence[str], count: str
     ) -> int:
-        from deltalake import DeltaTable
-
         data = df.toArrow()
         if data.num_rows == 0:
             return 0
-        merge = DeltaTable(table_path).merge(
-            data, match_on(keys), source_alias="s", target_alias="t", writer_properties=self._writer_properties()
-        )
-        merge = merge.when_matched_delete(predicate=f"t.{count} + s.{count} <= 0")
-        metrics = merge.when_matched_update(updates=added(measures)).when_not_matched_insert_all().execute()
-        return sum(int(metrics.get(f"num_target_rows_{n}", 0)) for n in ("inserted", "updated", "deleted"))
+        emptied, updates = accumulation(measures, count)
+        merge = self._merge(table_path, data, match_on(keys)).when_matched_delete(predicate=emptied)
+        return self._merged(merge.when_matched_update(updates=updates).when_not_matched_insert_all().execute())
 
     def overwrite(self, table_path: str, df: DataFrame) -> int:
         data = df.toArrow()
@@ -249,6 +243,19 @@ class LocalDelta:
             return self._create(table_path, data)
         self._write(table_path, data, mode="overwrite", schema_mode="overwrite")
         return data.num_rows
+
+    def _merge(self, table_path: str, data: pa.Table, on: str) -> TableMerger:
+        """A MERGE builder of `data` (alias `s`) into the table (alias `t`), with this seam's writer settings."""
+        from deltalake import DeltaTable
+
+        return DeltaTable(table_path).merge(
+            data, on, source_alias="s", target_alias="t", writer_properties=self._writer_properties()
+        )
+
+    @staticmethod
+    def _merged(metrics: dict[str, Any]) -> int:
+        """Rows a MERGE wrote: inserted, updated and deleted."""
+        return sum(int(metrics.get(f"num_target_rows_{n}", 0)) for n in ("inserted", "updated", "deleted"))
 
     def _create(self, table_path: str, data: pa.Table) -> int:
         self._write(table_path, data, mode="error", configuration=TABLE_PROPERTIES)
