@@ -3,7 +3,7 @@
 
 setup:  ## install the locked environment (uv)
 	@command -v uv >/dev/null || { echo "uv not found: install it with 'pip install uv'"; exit 1; }
-	uv sync --frozen
+	uv sync --frozen --all-extras
 
 demo: setup  ## the README's main command: sample source, daily pipeline, dashboard at a local URL
 	uv run insights demo

@@ -30,9 +30,9 @@ import pyarrow as pa
 from deltalake import write_deltalake
 
 from dashboard.data import state
-from local_platform.kpis import GENDERS, KpiFilter
-from local_platform.serving import LocalViews
-from local_platform.serving.queries import GRAINS
+from insights.serving import LocalViews
+from insights.serving.kpis import GENDERS, KpiFilter
+from insights.serving.queries import GRAINS
 
 CATEGORIES = {
     "Bikes": ["Mountain Bikes", "Road Bikes", "Touring Bikes"],

@@ -23,10 +23,10 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from local_platform.kpis import KpiFilter, compute_kpis
-from local_platform.pipeline import run_pipeline
-from local_platform.source import advance, generate
-from local_platform.spark import local_spark
+from insights.local.pipeline import run_pipeline
+from insights.local.source import advance, generate
+from insights.local.spark import local_spark
+from insights.serving.kpis import KpiFilter, compute_kpis
 
 console = Console()
 

@@ -18,9 +18,9 @@ from dash import Input, Output, dcc, html
 
 from dashboard import figures
 from dashboard.data import options, state
-from local_platform.kpis import GENDERS, KpiError, KpiFilter
-from local_platform.serving.local import ServingError
-from local_platform.serving.queries import GRAINS, ServingSource
+from insights.serving.kpis import GENDERS, KpiError, KpiFilter
+from insights.serving.local import ServingError
+from insights.serving.queries import GRAINS, ServingSource
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

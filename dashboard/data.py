@@ -2,7 +2,7 @@
 
 `state()` runs the dashboard's queries for one filter and one time grain: the KPI document (the very
 function behind `insights kpis`, so every card equals its output), the trend by gender, and the
-category x gender figures behind the bars and the pies. All of them are `local_platform.serving.queries`.
+category x gender figures behind the bars and the pies. All of them are `insights.serving.queries`.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from local_platform.kpis import GENDERS, Figures, KpiFilter, document
-from local_platform.serving import queries
-from local_platform.serving.queries import ServingSource
+from insights.serving import queries
+from insights.serving.kpis import GENDERS, Figures, KpiFilter, document
+from insights.serving.queries import ServingSource
 
 
 @dataclass(frozen=True)

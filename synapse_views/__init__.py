@@ -18,7 +18,7 @@ with `]` doubled), a *literal* an `N'...'` string (with `'` doubled), so no valu
 a statement. A placeholder without a parameter, or one written inside quotes, is an error naming the file.
 
 Both platforms use this module: the Pulumi program (`infra/`) to apply the scripts to the serverless
-endpoint, the local platform (`local_platform.serving`) to read the views and run them on DuckDB.
+endpoint, the local platform (`insights.serving`) to read the views and run them on DuckDB.
 It depends on nothing but the standard library. `synapse_views.connection` is how all of them reach the
 serverless endpoint (Entra token, connection string; the driver is imported only to connect).
 """

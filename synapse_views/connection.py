@@ -2,8 +2,8 @@
 
 One place for the token's scope, its packing (`SQL_COPT_SS_ACCESS_TOKEN`, set before the connection
 opens) and the connection string, for everything that talks to the endpoint: the deploy (`infra/`, which
-applies these scripts), the operator's smoke test (`local_platform.ops`) and the dashboard's Synapse
-source (`local_platform.serving`). The driver is imported only when a connection is opened.
+applies these scripts), the operator's smoke test (`insights.ops`) and the dashboard's Synapse
+source (`insights.serving`). The driver is imported only when a connection is opened.
 """
 
 from __future__ import annotations

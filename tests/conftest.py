@@ -12,7 +12,7 @@ SHARED_DATA = REPO.parent / "shared" / "data" / "adventureworkslt"
 
 @pytest.fixture(scope="session")
 def spark():
-    from local_platform.spark import local_spark
+    from insights.local.spark import local_spark
 
     session = local_spark()
     session.sparkContext.setLogLevel("ERROR")

@@ -11,7 +11,7 @@ import pytest
 from serving.conftest import PRODUCTS, fct_rows, many_customers, random_lines, write_gold
 
 from dashboard import DashboardServer, create_app
-from local_platform.serving import LocalViews
+from insights.serving import LocalViews
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from serving.conftest import GENDERS, reference_kpis, week_start
 
-from local_platform.kpis import KpiFilter, compute_kpis
+from insights.serving.kpis import KpiFilter, compute_kpis
 
 from .conftest import ARTIFACTS
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from local_platform.kpis import KpiFilter, compute_kpis
-from local_platform.pipeline import run_pipeline
-from local_platform.source import import_csv
+from insights.local.pipeline import run_pipeline
+from insights.local.source import import_csv
+from insights.serving.kpis import KpiFilter, compute_kpis
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 

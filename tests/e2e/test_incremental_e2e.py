@@ -14,10 +14,10 @@ import duckdb
 import pytest
 from deltalake import DeltaTable
 
+from insights.local.adf.executor import ActivityRun
+from insights.local.pipeline import run_pipeline
+from insights.local.source import KEYS, TABLE_NAMES, advance, generate
 from insights_jobs.contract import BY_SOURCE
-from local_platform.adf.executor import ActivityRun
-from local_platform.pipeline import run_pipeline
-from local_platform.source import KEYS, TABLE_NAMES, advance, generate
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 

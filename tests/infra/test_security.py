@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from adf_pipelines import ADF_PIPELINES
 from infra.naming import MAX_LENGTHS
 from infra.offline import Run
-from local_platform.adf.factory import ADF_PIPELINES
 from tests.infra.conftest import SOURCE_PASSWORD
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"

@@ -11,8 +11,8 @@ import typer
 import yaml
 
 from infra.paths import REPO_ROOT
-from local_platform.ops.cli import register
-from local_platform.ops.plan import build_plan
+from insights.ops.cli import register
+from insights.ops.plan import build_plan
 from tests.infra.conftest import snapshot_artifacts
 
 

@@ -7,8 +7,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from local_platform.ops.azure import BusyError, FactoryRef
-from local_platform.ops.pulumi_cli import Completed, PulumiCli
+from insights.ops.azure import BusyError, FactoryRef
+from insights.ops.pulumi_cli import Completed, PulumiCli
 
 SUBSCRIPTION = "00000000-0000-4000-8000-0000000000aa"
 

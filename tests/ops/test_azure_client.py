@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 
-from local_platform.ops.azure import (
+from insights.ops.azure import (
     AzureOpsError,
     AzureSdkClient,
     BusyError,
@@ -17,7 +17,7 @@ from local_platform.ops.azure import (
     PermissionDeniedError,
     SignInError,
 )
-from local_platform.ops.pulumi_cli import Completed, PulumiCli, PulumiError, PulumiMissingError
+from insights.ops.pulumi_cli import Completed, PulumiCli, PulumiError, PulumiMissingError
 
 FACTORY = FactoryRef("sub-1", "rg-cip-dev-abcde", "adf-cip-dev-abcde")
 

@@ -11,10 +11,10 @@ import typer
 from typer.testing import CliRunner
 
 from infra.paths import REPO_ROOT
-from local_platform.ops import cli as ops_cli
-from local_platform.ops import deploy as deploy_module
-from local_platform.ops.azure import AzureOpsError, PermissionDeniedError, SignInError
-from local_platform.ops.deploy import Operator, OpsFailure, Timing, deploy, destroy
+from insights.ops import cli as ops_cli
+from insights.ops import deploy as deploy_module
+from insights.ops.azure import AzureOpsError, PermissionDeniedError, SignInError
+from insights.ops.deploy import Operator, OpsFailure, Timing, deploy, destroy
 from tests.ops.fakes import SUBSCRIPTION, FakeAzure, FakePulumiProcess, outputs, pulumi
 
 POLICY_PACK = str(REPO_ROOT / "infra" / "policies")

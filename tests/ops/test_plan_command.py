@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from local_platform.ops.plan import OFFLINE_SECRET, PlanError, build_plan, diff_plans, load_plan
+from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, diff_plans, load_plan
 from tests.ops.conftest import write_stack
 
 ACCOUNT_KEY = "insights:lake:Lake$azure-native:storage:StorageAccount::lake-account"

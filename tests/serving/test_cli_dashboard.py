@@ -12,9 +12,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from local_platform.cli import app
+from insights.cli import app
 
-INSIGHTS = [sys.executable, "-c", "from local_platform.cli import main; main()"]
+INSIGHTS = [sys.executable, "-c", "from insights.cli import main; main()"]
 
 
 def _lines(stream, sink: queue.Queue) -> None:

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboard.data import state
-from local_platform.cli import app
-from local_platform.kpis import KpiError, KpiFilter, compute_kpis, kpi_document
-from local_platform.serving import LocalViews, local
+from insights.cli import app
+from insights.serving import LocalViews, local
+from insights.serving.kpis import KpiError, KpiFilter, compute_kpis, kpi_document
 
 from .conftest import GENDERS, PRODUCTS, fct_rows, many_customers, random_lines, reference_kpis, week_start, write_gold
 

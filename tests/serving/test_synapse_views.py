@@ -9,7 +9,7 @@ import sqlglot
 from sqlglot.tokens import TokenType
 
 import synapse_views
-from local_platform.serving.local import view_files
+from insights.serving.local import view_files
 from synapse_views import (
     SqlScriptError,
     batches,

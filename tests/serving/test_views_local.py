@@ -13,8 +13,8 @@ import sqlglot
 from deltalake import write_deltalake
 
 import synapse_views
-from local_platform.serving.dialect import OpenRowset, SynapseServerless
-from local_platform.serving.local import LocalViews, ServingError, parse_view, to_duckdb, view_files
+from insights.serving.dialect import OpenRowset, SynapseServerless
+from insights.serving.local import LocalViews, ServingError, parse_view, to_duckdb, view_files
 
 from .conftest import (
     CUSTOMERS,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from local_platform.adf.executor import Executor, UnsupportedActivityError
-from local_platform.adf.factory import Factory, FactoryError
+from adf_pipelines import Factory, FactoryError
+from insights.local.adf.executor import Executor, UnsupportedActivityError
 
 
 def expr(value: str) -> dict:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from local_platform.adf.expressions import (
+from insights.local.adf.expressions import (
     NO_ITEM,
     ExpressionError,
     Scope,

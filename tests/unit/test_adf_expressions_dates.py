@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from local_platform.adf.dotnet_datetime import DotNetDateTime, Kind, format_datetime, parse_timestamp
-from local_platform.adf.expressions import ExpressionError, Scope, evaluate, fixed_clock
+from insights.local.adf.dotnet_datetime import DotNetDateTime, Kind, format_datetime, parse_timestamp
+from insights.local.adf.expressions import ExpressionError, Scope, evaluate, fixed_clock
 
 
 def ev(expression: str, now: str = "2018-04-15T13:00:00Z") -> Any:

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from local_platform.adf.expressions import ExpressionError, Scope, UnsupportedFunctionError, evaluate
-from local_platform.adf.functions import format_float
+from insights.local.adf.expressions import ExpressionError, Scope, UnsupportedFunctionError, evaluate
+from insights.local.adf.functions import format_float
 
 
 def ev(expression: str, scope: Scope | None = None) -> Any:

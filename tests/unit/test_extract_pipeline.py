@@ -10,11 +10,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from local_platform.adf.activities import LocalActivities
-from local_platform.adf.bindings import Lake, LocalJobs, SqlServerSource
-from local_platform.adf.executor import Executor
-from local_platform.adf.factory import load_factory
-from local_platform.pipeline import local_global_parameters
+from adf_pipelines import load_factory
+from insights.local.adf.activities import LocalActivities
+from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
+from insights.local.adf.executor import Executor
+from insights.local.pipeline import local_global_parameters
 
 
 @pytest.fixture

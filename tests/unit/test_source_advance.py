@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from local_platform.source import TABLE_NAMES, SourceError, advance, generate, import_csv
+from insights.local.source import TABLE_NAMES, SourceError, advance, generate, import_csv
 
 
 def snapshot(path: Path) -> dict[str, list[tuple]]:
@@ -170,7 +170,7 @@ def test_a_failure_changes_nothing(base, tmp_path, monkeypatch):
     path = tmp_path / "s.duckdb"
     shutil.copy(base, path)
     before = snapshot(path)
-    simulation = importlib.import_module("local_platform.source.simulation")
+    simulation = importlib.import_module("insights.local.source.simulation")
 
     def boom(*args, **kwargs):
         raise RuntimeError("power cut")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 from typer.testing import CliRunner
 
-from local_platform.source.cli import app
+from insights.local.source.cli import app
 
 runner = CliRunner()
 

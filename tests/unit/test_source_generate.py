@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from local_platform.source import DIRTY_KINDS, TABLE_NAMES, SourceError, generate
+from insights.local.source import DIRTY_KINDS, TABLE_NAMES, SourceError, generate
 
 MALE = {"mr.", "sr."}
 FEMALE = {"ms.", "mrs.", "miss", "sra.", "srta."}
@@ -346,7 +346,7 @@ def test_refuses_to_overwrite_and_leaves_no_temp_files(tmp_path):
 
 
 def test_a_failure_leaves_no_half_written_source(tmp_path, monkeypatch):
-    from local_platform.source import generator as generate_module
+    from insights.local.source import generator as generate_module
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from local_platform.source import TABLE_NAMES, CsvImportError, SourceError, import_csv
+from insights.local.source import TABLE_NAMES, CsvImportError, SourceError, import_csv
 
 
 def read_csv(csv_dir: Path, table: str) -> list[dict[str, str]]:

@@ -13,8 +13,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from local_platform.source import schema
-from local_platform.source.catalog import load_data
+from insights.local.source import schema
+from insights.local.source.catalog import load_data
 
 TABLES = [
     "Customer",

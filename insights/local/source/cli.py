@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from local_platform.source.csv_import import check_export
-from local_platform.source.csv_import import import_csv as import_csv_source
-from local_platform.source.db import ProgressFn, SourceError, SourceStats, open_source
-from local_platform.source.generator import Plan, check_args
-from local_platform.source.generator import generate as generate_source
-from local_platform.source.simulation import AdvanceResult
-from local_platform.source.simulation import advance as advance_source
-from local_platform.source.simulation import check_args as check_advance_args
+from insights.local.source.csv_import import check_export
+from insights.local.source.csv_import import import_csv as import_csv_source
+from insights.local.source.db import ProgressFn, SourceError, SourceStats, open_source
+from insights.local.source.generator import Plan, check_args
+from insights.local.source.generator import generate as generate_source
+from insights.local.source.simulation import AdvanceResult
+from insights.local.source.simulation import advance as advance_source
+from insights.local.source.simulation import check_args as check_advance_args
 
 app = typer.Typer(
     help="The local source database: a DuckDB file with schema SalesLT, standing in for the on-prem SQL Server.",

@@ -19,11 +19,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from local_platform.adf.bindings import BindingError, Lake, LocalJobs, SqlServerSource
-from local_platform.adf.executor import ActivityFailed, ActivityHandler
-from local_platform.adf.expressions import Scope, evaluate
-from local_platform.adf.factory import Factory
-from local_platform.atomic import write_atomically
+from adf_pipelines import Factory
+from insights.local.adf.bindings import BindingError, Lake, LocalJobs, SqlServerSource
+from insights.local.adf.executor import ActivityFailed, ActivityHandler
+from insights.local.adf.expressions import Scope, evaluate
+from insights.local.atomic import write_atomically
 
 LOOKUP_MAX_ROWS = 5000  # ADF's documented Lookup limit
 

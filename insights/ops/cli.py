@@ -1,6 +1,6 @@
 """The operator's commands of `insights`: `plan`, `deploy`, `destroy`.
 
-`local_platform/cli.py` adds them with one line, `register(app)`. Progress goes to standard error; with
+`insights/cli.py` adds them with one line, `register(app)`. Progress goes to standard error; with
 `--json`, `plan` prints its document (and nothing else) on standard output.
 """
 
@@ -35,7 +35,7 @@ def plan(
     out: Annotated[Path | None, typer.Option("--out", help="Also save the plan as JSON to this file.")] = None,
 ) -> None:
     """Preview a stack offline: its resources, what each depends on, and the policy results (no cloud access)."""
-    from local_platform.ops.plan import (
+    from insights.ops.plan import (
         PlanError,
         build_plan,
         diff_plans,
@@ -82,8 +82,8 @@ def deploy(
     ] = 60,
 ) -> None:
     """Deploy a stack: preflight, stop triggers, pulumi up (with the policy pack), start triggers, smoke test."""
-    from local_platform.ops.deploy import OpsFailure, Timing
-    from local_platform.ops.deploy import deploy as run_deploy
+    from insights.ops.deploy import OpsFailure, Timing
+    from insights.ops.deploy import deploy as run_deploy
 
     console = _console()
     try:
@@ -109,8 +109,8 @@ def destroy(
     ] = False,
 ) -> None:
     """Destroy a stack: stop triggers, pulumi destroy, purge the soft-deleted vault where config allows it."""
-    from local_platform.ops.deploy import OpsFailure
-    from local_platform.ops.deploy import destroy as run_destroy
+    from insights.ops.deploy import OpsFailure
+    from insights.ops.deploy import destroy as run_destroy
 
     console = _console()
     if not yes:
@@ -128,9 +128,9 @@ def destroy(
 
 
 def _operator(console: Console):
-    from local_platform.ops.azure import AzureSdkClient
-    from local_platform.ops.deploy import Operator
-    from local_platform.ops.pulumi_cli import PulumiCli
+    from insights.ops.azure import AzureSdkClient
+    from insights.ops.deploy import Operator
+    from insights.ops.pulumi_cli import PulumiCli
 
     return Operator(
         azure=AzureSdkClient(),

@@ -1,4 +1,5 @@
-"""The ADF artifacts as ADF Studio's Git integration stores them: one JSON file per object."""
+"""The ADF artifacts as ADF Studio's Git integration stores them (`pipeline/`, `dataset/`: one JSON file per
+object), and their one loader, shared by the local executor and `infra/`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ADF_PIPELINES = Path(__file__).resolve().parents[2] / "adf_pipelines"
+ADF_PIPELINES = Path(__file__).resolve().parent
 
 
 class FactoryError(ValueError):

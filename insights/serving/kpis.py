@@ -4,7 +4,7 @@ One definition: a sale is a line of an order whose status is not 4 or 6 (the vie
 products sold = sum of quantities; revenue = exact sum of line totals, rounded half-up only for display
 (both summed from the daily sums of those lines, `gold.agg_daily_sales`); orders and customers are
 distinct counts over the whole filter's lines, never sums of daily figures. The queries are
-`local_platform.serving.queries`, the same T-SQL the dashboard sends to DuckDB or Synapse serverless.
+`insights.serving.queries`, the same T-SQL the dashboard sends to DuckDB or Synapse serverless.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from local_platform.serving import queries
-from local_platform.serving.local import LocalViews, ServingError
-from local_platform.serving.queries import ServingSource
+from insights.serving import queries
+from insights.serving.local import LocalViews, ServingError
+from insights.serving.queries import ServingSource
 
 GENDERS = ("Female", "Male", "Unknown")
 

@@ -12,8 +12,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from local_platform.source.catalog import load_data
-from local_platform.source.db import insert_arrow, timestamps, uuids
+from insights.local.source.catalog import load_data
+from insights.local.source.db import insert_arrow, timestamps, uuids
 
 SHIPPING_ADDRESS_SHARE = 0.1  # customers with a second, shipping address
 N_TITLE_VARIANTS = 4  # lower, UPPER, ' spaced ', 'trailing '

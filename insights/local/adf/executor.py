@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from local_platform.adf.expressions import Scope, evaluate
-from local_platform.adf.factory import Factory, FactoryError
+from adf_pipelines import Factory, FactoryError
+from insights.local.adf.expressions import Scope, evaluate
 
 SUCCEEDED, FAILED, SKIPPED = "Succeeded", "Failed", "Skipped"
 DEFAULT_BATCH_COUNT, MAX_BATCH_COUNT = 20, 50

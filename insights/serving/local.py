@@ -33,7 +33,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 import synapse_views
-from local_platform.serving.dialect import OpenRowset, SynapseServerless
+from insights.serving.dialect import OpenRowset, SynapseServerless
 
 DATABASE = "serving"
 LOADED_SCHEMA = "_openrowset"

@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_platform.serving.local import LocalViews, ServingError
-from local_platform.serving.queries import ServingSource
-from local_platform.serving.synapse import SynapseViews
+from insights.serving.local import LocalViews, ServingError
+from insights.serving.queries import ServingSource
+from insights.serving.synapse import SynapseViews
 
 KINDS = ("local", "synapse")
 

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from local_platform.source import shape
-from local_platform.source.catalog import build_catalog, insert_catalog
-from local_platform.source.customers import SHIPPING_ADDRESS_SHARE, insert_customers
-from local_platform.source.db import ProgressFn, SourceStats, new_database, no_progress
-from local_platform.source.dirty import inject_dirty
-from local_platform.source.orders import insert_orders
-from local_platform.source.schema import create_schema, table_counts
+from insights.local.source import shape
+from insights.local.source.catalog import build_catalog, insert_catalog
+from insights.local.source.customers import SHIPPING_ADDRESS_SHARE, insert_customers
+from insights.local.source.db import ProgressFn, SourceStats, new_database, no_progress
+from insights.local.source.dirty import inject_dirty
+from insights.local.source.orders import insert_orders
+from insights.local.source.schema import create_schema, table_counts
 
 FIRST_ORDER_ID = 71774  # where AdventureWorksLT's SalesOrderIDs and SalesOrderDetailIDs start
 FIRST_DETAIL_ID = 110562

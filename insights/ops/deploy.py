@@ -12,7 +12,7 @@ destroy: 1 preflight (Pulumi CLI and login, Azure sign-in), 2 stop the started t
            soft-deleted vault so that its name is free at once
 
 A failure before `pulumi up` (or `pulumi destroy`) changes nothing: triggers the step had stopped are
-started again. Every Azure call goes through `AzureClient` (local_platform/ops/azure.py).
+started again. Every Azure call goes through `AzureClient` (insights/ops/azure.py).
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ from typing import Any
 from infra.factory import MASTER_PIPELINE, SELF_HOSTED_RUNTIME
 from infra.settings import NAMESPACE
 from infra.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
-from local_platform.ops.azure import (
+from insights.ops.azure import (
     REQUIRED_PROVIDERS,
     AzureClient,
     AzureOpsError,
     BusyError,
     FactoryRef,
 )
-from local_platform.ops.plan import PlanError, build_plan, plan_passes, stack_document, violations
-from local_platform.ops.pulumi_cli import PulumiCli, PulumiError
+from insights.ops.plan import PlanError, build_plan, plan_passes, stack_document, violations
+from insights.ops.pulumi_cli import PulumiCli, PulumiError
 
 SMOKE_VIEW = "[gold].[agg_daily_sales]"
 TERMINAL = {"Succeeded", "Failed", "Cancelled"}

@@ -16,11 +16,11 @@ from typing import Any
 
 from rich.console import Console
 
-from local_platform.adf.activities import LocalActivities
-from local_platform.adf.bindings import Lake, LocalJobs, SqlServerSource
-from local_platform.adf.executor import ActivityRun, Executor, PipelineRun
-from local_platform.adf.factory import ADF_PIPELINES, load_factory
-from local_platform.atomic import write_atomically
+from adf_pipelines import ADF_PIPELINES, load_factory
+from insights.local.adf.activities import LocalActivities
+from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
+from insights.local.adf.executor import ActivityRun, Executor, PipelineRun
+from insights.local.atomic import write_atomically
 
 MASTER_PIPELINE = "pl_daily_master"
 EXTRACT_PIPELINE = "pl_extract_table"
@@ -61,7 +61,7 @@ def run_pipeline(
     factory = load_factory(adf_root, local_global_parameters(lake))
 
     def start_spark() -> None:
-        from local_platform.spark import local_spark
+        from insights.local.spark import local_spark
 
         console.print("  [dim]starting local Spark (the Databricks job cluster stand-in)…[/dim]")
         local_spark().sparkContext.setLogLevel("ERROR")

@@ -13,8 +13,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from local_platform.source.db import uuids
-from local_platform.source.schema import qualified, stored_columns
+from insights.local.source.db import uuids
+from insights.local.source.schema import qualified, stored_columns
 
 UNKNOWN_ID_BASE = 2_000_000_000
 

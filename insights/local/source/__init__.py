@@ -4,12 +4,12 @@ Get one with `generate` (synthetic, any scale, deterministic for a seed) or `imp
 AdventureWorksLT rows); make time pass with `advance`. The CLI (`cli.app`) wraps the three.
 """
 
-from local_platform.source.csv_import import CsvImportError, import_csv
-from local_platform.source.db import SourceError, SourceStats
-from local_platform.source.dirty import DIRTY_KINDS
-from local_platform.source.generator import generate
-from local_platform.source.schema import KEYS, SCHEMA, TABLE_NAMES, TABLES, create_schema, ddl
-from local_platform.source.simulation import AdvanceResult, advance
+from insights.local.source.csv_import import CsvImportError, import_csv
+from insights.local.source.db import SourceError, SourceStats
+from insights.local.source.dirty import DIRTY_KINDS
+from insights.local.source.generator import generate
+from insights.local.source.schema import KEYS, SCHEMA, TABLE_NAMES, TABLES, create_schema, ddl
+from insights.local.source.simulation import AdvanceResult, advance
 
 __all__ = [
     "DIRTY_KINDS",

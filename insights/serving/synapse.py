@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from local_platform.serving.local import ServingError
+from insights.serving.local import ServingError
 from synapse_views.connection import SQL_COPT_SS_ACCESS_TOKEN, TOKEN_SCOPE, connection_string, token_struct
 
 ENDPOINT_SUFFIX = "-ondemand.sql.azuresynapse.net"

@@ -24,8 +24,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 
-from local_platform.adf import dotnet_datetime as dt
-from local_platform.adf.dotnet_datetime import DateTimeError, DotNetDateTime, Kind
+from insights.local.adf import dotnet_datetime as dt
+from insights.local.adf.dotnet_datetime import DateTimeError, DotNetDateTime, Kind
 
 # ----------------------------------------------------------------------------------------------------
 # Errors

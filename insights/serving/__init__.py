@@ -6,8 +6,8 @@
 - `open_source(config)`: the one a `ServingConfig` names.
 """
 
-from local_platform.serving.config import ServingConfig, open_source
-from local_platform.serving.local import LocalViews, ServingError
-from local_platform.serving.synapse import SynapseViews
+from insights.serving.config import ServingConfig, open_source
+from insights.serving.local import LocalViews, ServingError
+from insights.serving.synapse import SynapseViews
 
 __all__ = ["LocalViews", "ServingConfig", "ServingError", "SynapseViews", "open_source"]

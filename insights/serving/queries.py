@@ -32,7 +32,7 @@ LEVELS = ("total", "gender", "category", "cell")  # cell = category x gender
 
 
 class Filter(Protocol):
-    """What a KPI filter holds (`local_platform.kpis.KpiFilter`)."""
+    """What a KPI filter holds (`insights.serving.kpis.KpiFilter`)."""
 
     start: date | None
     end: date | None

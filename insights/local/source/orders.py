@@ -10,9 +10,9 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from local_platform.source import shape
-from local_platform.source.catalog import ProductPicker, load_data
-from local_platform.source.db import insert_arrow, scaled, timestamps, uuids
+from insights.local.source import shape
+from insights.local.source.catalog import ProductPicker, load_data
+from insights.local.source.db import insert_arrow, scaled, timestamps, uuids
 
 _SHIP_METHOD_WEIGHT = np.array([0.45, 0.15, 0.15, 0.15, 0.10])
 _SECOND = np.timedelta64(1, "s")

@@ -29,8 +29,8 @@ from typing import Any
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from local_platform.adf import dotnet_datetime
-from local_platform.adf.functions import (
+from insights.local.adf import dotnet_datetime
+from insights.local.adf.functions import (
     Call,
     ExpressionError,
     UnsupportedFunctionError,

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from local_platform.source.db import insert_arrow, timestamps, uuids
+from insights.local.source.db import insert_arrow, timestamps, uuids
 
 TOP_CATEGORIES = ("Bikes", "Components", "Clothing", "Accessories")
 FIRST_PRODUCT_ID = 680  # where AdventureWorksLT's ProductIDs start
@@ -39,8 +39,8 @@ _SELL_START = np.datetime64("2022-07-01T00:00:00")
 
 @cache
 def load_data(name: str) -> dict:
-    """A JSON data file shipped in `local_platform/source/data/`."""
-    return json.loads(resources.files("local_platform.source").joinpath("data", name).read_text("utf-8"))
+    """A JSON data file shipped in `insights/local/source/data/`."""
+    return json.loads(resources.files("insights.local.source").joinpath("data", name).read_text("utf-8"))
 
 
 @dataclass(frozen=True)

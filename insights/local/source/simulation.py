@@ -26,12 +26,12 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from local_platform.source import shape
-from local_platform.source.catalog import TOP_CATEGORIES, ProductPicker, popularity
-from local_platform.source.customers import SHIPPING_ADDRESS_SHARE, insert_customers, vocabulary
-from local_platform.source.db import ProgressFn, SourceError, open_source, timestamps
-from local_platform.source.orders import insert_orders
-from local_platform.source.schema import TABLES, qualified, table_counts
+from insights.local.source import shape
+from insights.local.source.catalog import TOP_CATEGORIES, ProductPicker, popularity
+from insights.local.source.customers import SHIPPING_ADDRESS_SHARE, insert_customers, vocabulary
+from insights.local.source.db import ProgressFn, SourceError, open_source, timestamps
+from insights.local.source.orders import insert_orders
+from insights.local.source.schema import TABLES, qualified, table_counts
 
 MAX_DAYS = 3660
 CUSTOMER_CHANGE_SHARE = 0.0005  # of customers changing title, e-mail, name or phone per day

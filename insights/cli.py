@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from local_platform.ops.cli import register as register_operations
-from local_platform.source.cli import app as source_app
+from insights.local.source.cli import app as source_app
+from insights.ops.cli import register as register_operations
 
 DEFAULT_SOURCE = Path("data/source.duckdb")
 DEFAULT_LAKE = Path("data/lake")
@@ -47,10 +47,10 @@ def run(
 
 def _run_daily(source: Path, lake: Path) -> None:
     """Run the pipeline once (generating the embedded sample on first use) and print what it did."""
-    from local_platform.kpis import KpiFilter, compute_kpis
-    from local_platform.pipeline import run_pipeline
-    from local_platform.source import generate
-    from local_platform.spark import JavaMissingError
+    from insights.local.pipeline import run_pipeline
+    from insights.local.source import generate
+    from insights.local.spark import JavaMissingError
+    from insights.serving.kpis import KpiFilter, compute_kpis
 
     if not source.exists():
         if source != DEFAULT_SOURCE:
@@ -103,7 +103,7 @@ def kpis(
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPI document as JSON.")] = False,
 ) -> None:
     """Print the KPIs for a filter (products sold, revenue, orders, customers, gender split)."""
-    from local_platform.kpis import KpiError, KpiFilter, compute_kpis
+    from insights.serving.kpis import KpiError, KpiFilter, compute_kpis
 
     try:
         filters = KpiFilter(
@@ -162,7 +162,7 @@ def dashboard(
     ] = None,
 ) -> None:
     """Serve the KPI dashboard on 127.0.0.1 and print its URL (Ctrl-C stops it)."""
-    from local_platform.serving import ServingConfig, ServingError
+    from insights.serving import ServingConfig, ServingError
 
     try:
         config = ServingConfig.from_env(kind=serving, lake=lake, workspace=workspace, database=database)
@@ -180,7 +180,7 @@ def demo(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8050,
 ) -> None:
     """The platform on one machine: a sample source, the daily pipeline, then the dashboard at a local URL."""
-    from local_platform.serving import ServingConfig
+    from insights.serving import ServingConfig
 
     console.print(f"1/2 Pipeline: {source} -> bronze -> silver -> gold in {lake}")
     _run_daily(source, lake)
@@ -190,7 +190,7 @@ def demo(
 
 def _serve_dashboard(config, port: int) -> None:
     from dashboard import DashboardServer, create_app
-    from local_platform.serving import ServingError, open_source
+    from insights.serving import ServingError, open_source
 
     try:
         source = open_source(config)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from local_platform.source.db import ProgressFn, SourceError, SourceStats, new_database, no_progress
-from local_platform.source.schema import TABLES, all_columns, create_schema, qualified, stored_columns, table_counts
+from insights.local.source.db import ProgressFn, SourceError, SourceStats, new_database, no_progress
+from insights.local.source.schema import TABLES, all_columns, create_schema, qualified, stored_columns, table_counts
 
 
 class CsvImportError(SourceError):

@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from local_platform.source.schema import missing_tables, qualified, stored_columns
+from insights.local.source.schema import missing_tables, qualified, stored_columns
 
 ProgressFn = Callable[[str, int, int], None]
 """progress(what, done, total): called as work advances (units are rows, or steps for advance)."""
