@@ -5,7 +5,7 @@ how the `$(name)` placeholders are quoted (identifiers bracketed, literals N'...
 the `synapse_views` package, which the local platform uses too; this module only sends the result.
 
 Create and update open one connection to `master` with an Entra token for the deploying identity
-(azure-identity's DefaultAzureCredential: `az login`, OIDC in CI, or a managed identity) through
+(from the one credential factory, `insights.credential`: `az login`, or a fresh GitHub OIDC assertion in CI) through
 `mssql-python`, send every batch in order (`USE` between databases), then drop the views whose files
 were removed. Delete drops the serving database. `open_connection` is the seam the tests replace.
 """
@@ -55,9 +55,9 @@ def scripts_digest(scripts: Iterable[dict[str, str]]) -> str:
 
 def open_connection(server: str, database: str) -> Any:
     """A DB-API connection to the serverless endpoint, authenticated with an Entra access token."""
-    from azure.identity import DefaultAzureCredential
+    from insights.credential import azure_credential
 
-    token = DefaultAzureCredential().get_token(serverless.TOKEN_SCOPE).token
+    token = azure_credential().get_token(serverless.TOKEN_SCOPE).token
     return serverless.open_connection(server, database, token)
 
 

@@ -2,9 +2,9 @@
 
 `AzureClient` is the seam: a handful of calls, each named for what the operator's step needs (is the
 sign-in valid, are the resource providers registered, a trigger's state, run a pipeline, read a view,
-purge a deleted vault). `AzureSdkClient` implements it with the Azure SDKs (azure-identity's
-`DefaultAzureCredential`: `az login` for people, OIDC in CI) and turns their exceptions into the few
-errors below, each with a message an operator can act on. The tests replace the whole class with a fake.
+purge a deleted vault). `AzureSdkClient` implements it with the Azure SDKs and turns their exceptions into the few
+errors below, each with a message an operator can act on. Its credential comes from the one factory,
+`insights.credential.azure_credential`. The tests replace the whole class with a fake.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from insights.credential import LOCAL_HINT, AzureOpsError, SignInError, azure_credential
 
 ARM_SCOPE = "https://management.azure.com/.default"
 
@@ -28,18 +30,7 @@ REQUIRED_PROVIDERS = (
     "Microsoft.Insights",
 )
 
-SIGN_IN_HINT = (
-    "sign in again: `az login` (then `az account set -s <subscription>`), or in CI check the OIDC federation "
-    "of the deploying identity (azure/login with client-id, tenant-id, subscription-id)"
-)
-
-
-class AzureOpsError(Exception):
-    """An Azure call failed; the message says what was being done and what to do about it."""
-
-
-class SignInError(AzureOpsError):
-    """No valid Azure sign-in (missing, expired, or the credential chain found nothing)."""
+SIGN_IN_HINT = f"{LOCAL_HINT}, or in CI check the OIDC federation of the deploying identity"
 
 
 class PermissionDeniedError(AzureOpsError):
@@ -138,9 +129,7 @@ class AzureSdkClient:
     @property
     def credential(self) -> Any:
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
-
-            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            self._credential = azure_credential()
         return self._credential
 
     def _build(self, kind: str, subscription_id: str) -> Any:

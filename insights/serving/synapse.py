@@ -1,8 +1,8 @@
 """The serving views on the Synapse serverless endpoint: the same T-SQL, sent with an Entra token.
 
 `<workspace>-ondemand.sql.azuresynapse.net` is reached with `mssql-python` (Microsoft's driver, no ODBC
-install) and an access token from `azure-identity` (DefaultAzureCredential: `az login` on a laptop, the
-managed identity of an App Service or container in Azure). The token is passed before the connection
+install) and an access token from the one credential factory, `insights.credential` (`az login` on a laptop,
+the managed identity of an App Service or container in Azure). The token is passed before the connection
 opens (`SQL_COPT_SS_ACCESS_TOKEN`), as the driver expects, and reused until five minutes before it
 expires. Each query opens a connection from the driver's pool and closes it, so threads never share one.
 `connect` and `credential` are the seams the tests replace.
@@ -59,9 +59,9 @@ class SynapseViews:
         with self._lock:
             if self._token is None or self._token[1] - time.time() < 300:
                 if self._credential is None:
-                    from azure.identity import DefaultAzureCredential
+                    from insights.credential import azure_credential
 
-                    self._credential = DefaultAzureCredential()
+                    self._credential = azure_credential()
                 token = self._credential.get_token(TOKEN_SCOPE)
                 self._token = (token_struct(token.token), float(token.expires_on))
             return self._token[0]

@@ -147,9 +147,10 @@ def test_a_placeholder_without_parameter_fails_before_anything_is_declared() -> 
         synapse_sql.SynapseSqlScripts("x", server="s", database="d", scripts=scripts, parameters=PARAMETERS)
 
 
-def test_open_connection_signs_in_with_an_entra_token(monkeypatch: pytest.MonkeyPatch) -> None:
-    import azure.identity
+def test_open_connection_signs_in_with_an_entra_token_from_the_one_factory(monkeypatch: pytest.MonkeyPatch) -> None:
     import mssql_python
+
+    from insights import credential
 
     scopes: list[str] = []
 
@@ -159,7 +160,7 @@ def test_open_connection_signs_in_with_an_entra_token(monkeypatch: pytest.Monkey
             return type("Token", (), {"token": "eyJ0b2tlbg"})()
 
     calls = []
-    monkeypatch.setattr(azure.identity, "DefaultAzureCredential", Credential)
+    monkeypatch.setattr(credential, "azure_credential", Credential)
     monkeypatch.setattr(mssql_python, "connect", lambda *a, **kw: calls.append((a, kw)) or "connection")
 
     assert synapse_sql.open_connection(SERVER, "master") == "connection"
