@@ -8,6 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ADF_PIPELINES = Path(__file__).resolve().parent
+# The pipeline the daily trigger (and `insights run`) starts, and the one it runs for each table.
+MASTER_PIPELINE = "pl_daily_master"
+EXTRACT_PIPELINE = "pl_extract_table"
+# The linked services the datasets and pipelines refer to: each platform binds them (in Azure
+# `infra/factory.py`, on one machine `insights/local/pipeline.py`).
+LS_SOURCE = "ls_sqlserver_source"
+LS_LAKE = "ls_lake"
+LS_KEYVAULT = "ls_keyvault"
+LS_DATABRICKS = "ls_databricks"
+LINKED_SERVICES = {LS_SOURCE, LS_LAKE, LS_KEYVAULT, LS_DATABRICKS}
 
 
 class FactoryError(ValueError):

@@ -20,20 +20,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native.authorization as authorization
 
-# Built-in role definitions (their ids are the same in every tenant).
-ROLE_IDS = {
-    "Contributor": "b24988ac-6180-42a0-ab88-20f7382dd24c",
-    "Key Vault Secrets Officer": "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
-    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
-    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    "Storage Blob Data Reader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
-}
+from infra.roles import definition_id
 
 
 @dataclass(frozen=True)
 class Grant:
     principal: str  # factory | databricks | synapse (managed identities) | platformAdmins | dataEngineers (groups)
-    role: str  # a key of ROLE_IDS
+    role: str  # a built-in role's name (infra/roles.py)
     scope: str  # container:<name> | secret:source-password | vault | databricks-workspace | lake
     why: str
 
@@ -68,10 +61,6 @@ class AccessArgs:
     scopes: dict[str, pulumi.Input[str]]
 
 
-def role_definition_id(subscription_id: str, role: str) -> str:
-    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{ROLE_IDS[role]}"
-
-
 def _slug(text: str) -> str:
     return "".join(word[0] for word in text.lower().split() if word)
 
@@ -91,7 +80,7 @@ class Access(pulumi.ComponentResource):
                 principal_id=args.principals[grant.principal],
                 principal_type="Group" if grant.principal in GROUP_PRINCIPALS else "ServicePrincipal",
                 role_definition_id=pulumi.Output.from_input(args.subscription_id).apply(
-                    lambda sub, role=grant.role: role_definition_id(sub, role)
+                    lambda sub, role=grant.role: definition_id(sub, role)
                 ),
                 scope=args.scopes[grant.scope],
                 description=f"{grant.principal}: {grant.why}",

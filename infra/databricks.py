@@ -19,14 +19,10 @@ from infra.lake import LAYERS
 from infra.naming import Naming
 from infra.settings import JobClusterSettings
 from infra.wheel import Wheel, WheelBuildError
+from insights_jobs import ENTRY_POINTS as JOBS
 
 WHEEL_FOLDER = "/Shared/customer-insights/wheels"
 JOB_CLUSTER_KEY = "job_cluster"
-# Entry points of the wheel (databricks_jobs/pyproject.toml [project.scripts]) and their jobs.
-JOBS = {
-    "silver": "insights-silver",
-    "gold": "insights-gold",
-}
 # Every Delta table Synapse serverless reads must stay at reader version 1: no deletion vectors,
 # whatever the workspace's default for new tables is. The jobs set it per table too.
 SPARK_CONF = {

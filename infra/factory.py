@@ -17,19 +17,13 @@ from pathlib import Path
 import pulumi
 import pulumi_azure_native.datafactory as adf
 
+from adf_pipelines import LINKED_SERVICES, LS_DATABRICKS, LS_KEYVAULT, LS_LAKE, LS_SOURCE, MASTER_PIPELINE
 from infra.adf_artifacts import ArtifactError, load_artifacts, pipeline_args
 from infra.naming import Naming
 from infra.settings import SourceSettings, TriggerSettings
 
-# The names the datasets and pipelines in adf_pipelines/ refer to.
-LS_SOURCE = "ls_sqlserver_source"
-LS_LAKE = "ls_lake"
-LS_KEYVAULT = "ls_keyvault"
-LS_DATABRICKS = "ls_databricks"
-LINKED_SERVICES = {LS_SOURCE, LS_LAKE, LS_KEYVAULT, LS_DATABRICKS}
 SELF_HOSTED_RUNTIME = "shir-onprem"
 DAILY_TRIGGER = "tr_daily"
-MASTER_PIPELINE = "pl_daily_master"
 
 
 @dataclass(frozen=True)

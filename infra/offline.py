@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf.json_format import MessageToDict
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime.settings import SETTINGS, set_root_resource
@@ -31,7 +30,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.paths import REPO_ROOT, ROOT_ENV
-from infra.settings import NAMESPACE
+from infra.settings import NAMESPACE, engine_config, stack_file_config
 
 PROGRAM = REPO_ROOT / "infra" / "__main__.py"
 SUBSCRIPTION_ID = "00000000-0000-4000-8000-000000000001"
@@ -83,13 +82,14 @@ _WITH_IDENTITY = {
 }
 
 
-_SECRET_SIG = "4dabf18193072939515e22adb298388d"
+# How the Pulumi wire format marks a secret value: `{SECRET_SIG: ..., "value": ...}`.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
 
 
 def unwrap_secrets(value: Any) -> Any:
     """The value with every secret marker removed, as a provider that does not accept secrets gets it."""
     if isinstance(value, dict):
-        if _SECRET_SIG in value:
+        if SECRET_SIG in value:
             return unwrap_secrets(value.get("value"))
         return {key: unwrap_secrets(item) for key, item in value.items()}
     if isinstance(value, list):
@@ -252,19 +252,11 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def stack_config(stack: str, root: Path = REPO_ROOT) -> dict[str, str]:
-    """The `config:` of `Pulumi.<stack>.yaml` as the engine hands it to the program (JSON for objects)."""
-    path = root / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    config = {}
-    for key, value in (document.get("config") or {}).items():
-        full = key if ":" in key else f"{NAMESPACE}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            continue  # encrypted with the stack's key: the caller supplies secrets itself
-        if isinstance(value, str):
-            config[full] = value
-        else:
-            config[full] = json.dumps(value)
-    return config
+    """The plain values of `Pulumi.<stack>.yaml` as the engine hands them to the program (JSON for objects).
+
+    Encrypted values are left out: the caller supplies secrets itself (`run_program(secrets=...)`).
+    """
+    return engine_config(stack_file_config(stack, root))
 
 
 @contextmanager

@@ -1,10 +1,12 @@
 """The stack's configuration, read once and validated before any resource is declared.
 
 Every difference between environments lives in `Pulumi.<stack>.yaml` under the project's namespace
-(`customer-insights:`). `load_settings()` reads every key this program knows, rejects unknown ones (a
-typo is an error, not a silently ignored value) and validates the rest with pydantic. A failure is a
-`ConfigError` whose message names each bad key, e.g. `customer-insights:jobCluster.maxWorkers`.
-Components never read `pulumi.Config` themselves: they receive these typed values.
+(`customer-insights:`). Two entry points share one validation: `load_settings()` inside the running
+Pulumi program, `read_stack(stack)` everywhere else (`insights plan`, `deploy`, `destroy`, the offline
+run). Both reject unknown keys (a typo is an error, not a silently ignored value) and validate the rest
+with pydantic. A failure is a `ConfigError` whose message names each bad key, e.g.
+`customer-insights:jobCluster.maxWorkers`. Components never read `pulumi.Config` themselves: they
+receive these typed values.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Callable, Mapping
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import pulumi
-from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from infra.paths import REPO_ROOT
 
 NAMESPACE = "customer-insights"
 
@@ -175,6 +179,14 @@ class Settings(_Model):
 _SCALAR_KEYS = {"location", "environment", "prefix"}
 SECRET_KEYS = {"sourcePassword"}
 KNOWN_KEYS = {(field.alias or name) for name, field in Settings.model_fields.items()}
+# The one production stack: the policy pack sees a resource's stack (in its URN), never its config,
+# so the rule is on the stack's name, and the deploy commands apply the same rule.
+PRODUCTION_STACK = "prod"
+
+
+def is_production(stack: str) -> bool:
+    """Whether `stack` is production: its vault must be purge-protected and destroying it needs consent."""
+    return stack == PRODUCTION_STACK
 
 
 def _error_lines(exc: ValidationError) -> list[str]:
@@ -190,19 +202,21 @@ def _error_lines(exc: ValidationError) -> list[str]:
     return lines
 
 
-def load_settings(config: pulumi.Config | None = None) -> Settings:
-    """Read and validate the stack config; raise `ConfigError` naming every bad key."""
-    config = config or pulumi.Config(NAMESPACE)
-    problems: list[str] = []
+def _validate(
+    stack: str, values: Mapping[str, str], encrypted: Callable[[str], bool], require_secrets: bool = True
+) -> Settings:
+    """Settings from the config as the Pulumi engine hands it over (full key -> string, objects as JSON).
 
-    all_keys = set(CONFIG.get()) | set(get_config_env())
-    present = {key.split(":", 1)[1] for key in all_keys if key.startswith(f"{NAMESPACE}:")}
+    `encrypted(full_key)` says whether a key is stored encrypted. Raise `ConfigError` naming every bad key.
+    """
+    problems: list[str] = []
+    present = {key.split(":", 1)[1] for key in values if key.startswith(f"{NAMESPACE}:")}
     for key in sorted(present - KNOWN_KEYS):
         problems.append(f"  {NAMESPACE}:{key}: is not a known key (known: {', '.join(sorted(KNOWN_KEYS))})")
 
     raw: dict[str, Any] = {}
     for key in sorted(KNOWN_KEYS - SECRET_KEYS):
-        value = config.get(key)
+        value = values.get(f"{NAMESPACE}:{key}")
         if value is None:
             continue
         if key in _SCALAR_KEYS:
@@ -214,11 +228,11 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
             problems.append(f"  {NAMESPACE}:{key}: must be a YAML object, got {value!r}")
 
     full = f"{NAMESPACE}:sourcePassword"
-    if config.get("sourcePassword") is None:
-        problems.append(
-            f"  {full}: is required but not set (pulumi config set --secret sourcePassword ... -s {pulumi.get_stack()})"
-        )
-    elif not (is_config_secret(full) or full in get_config_secret_keys_env()):
+    if values.get(full) is None:
+        if require_secrets:
+            command = f"pulumi config set --secret sourcePassword -s {stack}"
+            problems.append(f"  {full}: is required but not set: `{command}`")
+    elif not encrypted(full):
         problems.append(f"  {full}: must be stored encrypted: pulumi config set --secret sourcePassword ...")
 
     settings: Settings | None = None
@@ -228,9 +242,80 @@ def load_settings(config: pulumi.Config | None = None) -> Settings:
         problems.extend(_error_lines(exc))
 
     if problems:
-        raise ConfigError(
-            f"stack {pulumi.get_stack()!r} has invalid configuration (Pulumi.{pulumi.get_stack()}.yaml):\n"
-            + "\n".join(problems)
-        )
+        raise ConfigError(f"stack {stack!r} has invalid configuration (Pulumi.{stack}.yaml):\n" + "\n".join(problems))
     assert settings is not None
+    return settings
+
+
+def load_settings() -> Settings:
+    """The running Pulumi program's stack config, validated; raise `ConfigError` naming every bad key."""
+    import pulumi
+    from pulumi.runtime.config import CONFIG, get_config_env, get_config_secret_keys_env, is_config_secret
+
+    config = pulumi.Config(NAMESPACE)
+    keys = set(CONFIG.get()) | set(get_config_env()) | {f"{NAMESPACE}:{key}" for key in KNOWN_KEYS}
+    values = {key: value for key in keys if (value := pulumi.runtime.get_config(key)) is not None}
+    encrypted = set(get_config_secret_keys_env())
+    settings = _validate(pulumi.get_stack(), values, lambda key: is_config_secret(key) or key in encrypted)
     return settings.model_copy(update={"source_password": config.require_secret("sourcePassword")})
+
+
+# --- the stack file, for every reader outside the running program ------------------------------
+
+
+def stack_file(stack: str, root: Path) -> Path:
+    """`Pulumi.<stack>.yaml` under `root`; `ConfigError` naming the stacks there when it does not exist."""
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
+        raise ConfigError(f"no stack {stack!r}: {path.name} does not exist (stacks here: {', '.join(known) or 'none'})")
+    return path
+
+
+def stack_file_config(stack: str, root: Path) -> dict[str, Any]:
+    """The `config:` section of `Pulumi.<stack>.yaml` as written (encrypted values as `{secure: ...}`).
+
+    For what `Settings` does not hold: other namespaces' keys (`azure-native:...`) and the check for
+    secrets written in plain text. Everything of the project's own is read through `read_stack`.
+    """
+    import yaml
+
+    path = stack_file(stack, root)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name} is not valid YAML: {exc}") from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if not isinstance(config, dict | None):
+        raise ConfigError(f"{path.name}: `config:` must be a mapping of keys to values")
+    return {(key if ":" in key else f"{NAMESPACE}:{key}"): value for key, value in (config or {}).items()}
+
+
+def is_encrypted(value: Any) -> bool:
+    """A value written by `pulumi config set --secret`: `{secure: <ciphertext>}`."""
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def engine_config(config: Mapping[str, Any]) -> dict[str, str]:
+    """Plain config values as the Pulumi engine hands them to the program: strings, objects as JSON.
+
+    Encrypted values are left out: only the Pulumi CLI can decrypt them.
+    """
+    return {
+        key: value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+        if not is_encrypted(value)
+    }
+
+
+def read_stack(stack: str, root: Path | None = None, *, require_secrets: bool = False) -> Settings:
+    """The stack's settings from `Pulumi.<stack>.yaml` (under `root`, default the checkout), validated as
+    `pulumi up` validates them.
+
+    The source password is not read (only the Pulumi CLI decrypts it): written in plain text it is an
+    error; missing, it is an error only with `require_secrets` (a deploy needs it, an offline plan does not).
+    """
+    config = stack_file_config(stack, root or REPO_ROOT)
+    encrypted = {key for key, value in config.items() if is_encrypted(value)}
+    values = {**engine_config(config), **dict.fromkeys(encrypted, "")}
+    return _validate(stack, values, encrypted.__contains__, require_secrets)

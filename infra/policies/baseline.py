@@ -20,7 +20,6 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
-    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -28,6 +27,9 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+from infra.roles import role_of
+from infra.settings import is_production
 
 PACK_NAME = "customer-insights-baseline"
 MANDATORY = EnforcementLevel.MANDATORY
@@ -57,24 +59,6 @@ DIAGNOSTIC_TYPES = {
     "azure-native:synapse:BigDataPool": "Synapse Spark pool",
 }
 
-# Built-in Azure role definitions (the same GUID in every tenant).
-PRIVILEGED_ROLES = {
-    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
-    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
-    "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9": "User Access Administrator",
-    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
-}
-DATA_ROLES = {
-    "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": "Storage Blob Data Owner",
-    "ba92f5b4-2d11-453d-a403-e96b0029c9fe": "Storage Blob Data Contributor",
-    "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1": "Storage Blob Data Reader",
-    "00482a5a-887f-4fb3-b363-3b7fe8e74483": "Key Vault Administrator",
-    "b86a8fe4-44ce-4948-aee5-eccb2c155cd7": "Key Vault Secrets Officer",
-    "4633458b-17de-408a-b874-0445c86b69e6": "Key Vault Secrets User",
-    "21090545-7ca7-4776-b22c-e363652d74d2": "Key Vault Reader",
-    "14b46e9e-c2b7-41b4-b07b-48a6ebf60603": "Key Vault Crypto Officer",
-    "a4417e6f-fecd-4de8-b567-7b0420556985": "Key Vault Certificates Officer",
-}
 # Where a data role may be granted: inside a storage account or a key vault.
 _DATA_SCOPE = re.compile(r"/providers/Microsoft\.(Storage/storageAccounts|KeyVault/vaults)/[^/]+(/|$)", re.IGNORECASE)
 # A scope that covers a whole management group, subscription or resource group.
@@ -83,7 +67,6 @@ _BROAD_SCOPE = re.compile(
     re.IGNORECASE,
 )
 
-DEFAULT_PRODUCTION_STACKS = ["prod"]
 _UNKNOWN = object()
 
 
@@ -176,9 +159,8 @@ def _vault(args: ResourceValidationArgs, report: ReportViolation) -> None:
     policies = value(props, "accessPolicies")
     if is_known(policies) and policies:
         report("accessPolicies must be empty: the vault uses RBAC authorisation only", None)
-    production = list((args.get_config() or {}).get("productionStacks") or DEFAULT_PRODUCTION_STACKS)
     stack = stack_of(args.urn)
-    if stack in production:
+    if is_production(stack):
         purge = value(props, "enablePurgeProtection")
         if is_known(purge) and purge is not True:
             report(
@@ -191,19 +173,9 @@ def _vault(args: ResourceValidationArgs, report: ReportViolation) -> None:
 
 vault_baseline = ResourceValidationPolicy(
     name="vault-baseline",
-    description="Key Vault: RBAC authorisation, soft delete, purge protection where the stack is production.",
+    description="Key Vault: RBAC authorisation, soft delete, purge protection in the production stack.",
     validate=_vault,
     enforcement_level=MANDATORY,
-    config_schema=PolicyConfigSchema(
-        properties={
-            "productionStacks": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": DEFAULT_PRODUCTION_STACKS,
-                "description": "Stacks whose vaults must have purge protection.",
-            }
-        }
-    ),
 )
 
 
@@ -273,16 +245,18 @@ def _role_assignment(args: ResourceValidationArgs, report: ReportViolation) -> N
     definition, scope = value(args.props, "roleDefinitionId"), value(args.props, "scope")
     if not (is_known(definition) and is_known(scope)) or not definition or not scope:
         return
-    role_id = str(definition).rstrip("/").rsplit("/", 1)[-1].lower()
-    if role_id in PRIVILEGED_ROLES and _BROAD_SCOPE.match(str(scope)):
+    role = role_of(str(definition))
+    if role is None:
+        return
+    if role.kind == "privileged" and _BROAD_SCOPE.match(str(scope)):
         report(
-            f"{PRIVILEGED_ROLES[role_id]} at {scope} is wider than designed: grant it on one resource, "
+            f"{role.name} at {scope} is wider than designed: grant it on one resource, "
             "never on a management group, subscription or resource group",
             None,
         )
-    if role_id in DATA_ROLES and not _DATA_SCOPE.search(str(scope)):
+    if role.kind == "data" and not _DATA_SCOPE.search(str(scope)):
         report(
-            f"{DATA_ROLES[role_id]} at {scope} is wider than designed: a data role goes only on the lake "
+            f"{role.name} at {scope} is wider than designed: a data role goes only on the lake "
             "(its account or a container) or on the vault (or one secret)",
             None,
         )

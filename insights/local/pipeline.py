@@ -16,21 +16,28 @@ from typing import Any
 
 from rich.console import Console
 
-from adf_pipelines import ADF_PIPELINES, load_factory
+from adf_pipelines import (
+    ADF_PIPELINES,
+    EXTRACT_PIPELINE,
+    LS_DATABRICKS,
+    LS_LAKE,
+    LS_SOURCE,
+    MASTER_PIPELINE,
+    load_factory,
+)
 from insights.local.adf.activities import LocalActivities
 from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
 from insights.local.adf.executor import ActivityRun, Executor, PipelineRun
 from insights.local.atomic import write_atomically
+from insights_jobs import ENTRY_POINTS
 
-MASTER_PIPELINE = "pl_daily_master"
-EXTRACT_PIPELINE = "pl_extract_table"
 EXTRACT_ACTIVITY = "Copy Changed Rows"
 SILVER_ACTIVITY, GOLD_ACTIVITY = "Build Silver", "Build Gold"
 
 
 def local_global_parameters(lake: Path) -> dict[str, str]:
     """What `infra/` sets as factory global parameters in Azure, for this machine."""
-    return {"lakeUrl": str(lake.resolve()), "silverJobId": "insights-silver", "goldJobId": "insights-gold"}
+    return {"lakeUrl": str(lake.resolve()), "silverJobId": ENTRY_POINTS["silver"], "goldJobId": ENTRY_POINTS["gold"]}
 
 
 @dataclass
@@ -67,9 +74,9 @@ def run_pipeline(
         local_spark().sparkContext.setLogLevel("ERROR")
 
     linked_services = {
-        "ls_sqlserver_source": SqlServerSource(source),
-        "ls_lake": Lake(lake),
-        "ls_databricks": LocalJobs(before_first_job=start_spark),
+        LS_SOURCE: SqlServerSource(source),
+        LS_LAKE: Lake(lake),
+        LS_DATABRICKS: LocalJobs(before_first_job=start_spark),
     }
 
     def announce(pipeline: str, activity: dict, item: Any) -> None:

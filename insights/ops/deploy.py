@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.factory import MASTER_PIPELINE, SELF_HOSTED_RUNTIME
-from infra.settings import NAMESPACE
+from adf_pipelines import MASTER_PIPELINE
+from infra.factory import SELF_HOSTED_RUNTIME
+from infra.paths import REPO_ROOT
+from infra.settings import ConfigError, Settings, is_production, read_stack, stack_file_config
 from infra.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
 from insights.ops.azure import (
     REQUIRED_PROVIDERS,
@@ -34,12 +36,11 @@ from insights.ops.azure import (
     BusyError,
     FactoryRef,
 )
-from insights.ops.plan import PlanError, build_plan, plan_passes, stack_document, violations
+from insights.ops.plan import PlanError, build_plan, plan_passes, violations
 from insights.ops.pulumi_cli import PulumiCli, PulumiError
 
 SMOKE_VIEW = "[gold].[agg_daily_sales]"
 TERMINAL = {"Succeeded", "Failed", "Cancelled"}
-PRODUCTION_ENVIRONMENTS = {"prod", "production", "prd"}
 
 
 class OpsFailure(Exception):
@@ -102,46 +103,16 @@ class _Triggers:
 # --- preflight ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StackConfig:
-    """`Pulumi.<stack>.yaml` as written: the project's keys without their namespace, and every key as is."""
-
-    values: Mapping[str, Any]
-    raw: Mapping[str, Any]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self.values.get(key, default)
-
-
-def stack_settings(stack: str, root: Path | None = None) -> StackConfig:
-    from infra.paths import REPO_ROOT
-
+def stack_settings(stack: str, root: Path | None = None, require_secrets: bool = False) -> Settings:
     try:
-        raw = stack_document(stack, root or REPO_ROOT).get("config") or {}
-    except PlanError as exc:
-        raise OpsFailure(str(exc)) from None
-    values = {key.split(":", 1)[1]: value for key, value in raw.items() if key.startswith(f"{NAMESPACE}:")}
-    return StackConfig(values, raw)
-
-
-def is_production(stack: str, settings: StackConfig) -> bool:
-    vault = settings.get("vault") or {}
-    return (
-        stack in PRODUCTION_ENVIRONMENTS
-        or str(settings.get("environment", "")).lower() in PRODUCTION_ENVIRONMENTS
-        or bool(vault.get("purgeProtection"))
-    )
+        return read_stack(stack, root, require_secrets=require_secrets)
+    except ConfigError as exc:
+        raise OpsFailure(f"{exc}\nnothing was changed") from None
 
 
 def check_config(stack: str, op: Operator, root: Path | None = None) -> None:
     """The stack's config is valid and the program passes the policy pack: the offline plan, as a gate."""
-    settings = stack_settings(stack, root)
-    secret = settings.get("sourcePassword")
-    if not (isinstance(secret, Mapping) and "secure" in secret):
-        raise OpsFailure(
-            f"{NAMESPACE}:sourcePassword is not set (encrypted) in Pulumi.{stack}.yaml: "
-            f"`pulumi config set --secret sourcePassword -s {stack}`; nothing was changed"
-        )
+    stack_settings(stack, root, require_secrets=True)
     try:
         plan = build_plan(stack, root=root, say=op.say)
     except PlanError as exc:
@@ -152,30 +123,31 @@ def check_config(stack: str, op: Operator, root: Path | None = None) -> None:
     op.say(f"config valid; {plan['summary']['resources']} resources pass all {plan['summary']['policies']} policies")
 
 
-def subscription_for(stack: str, outputs: Mapping[str, Any], settings: StackConfig, env: Mapping[str, str]) -> str:
+def subscription_for(stack: str, outputs: Mapping[str, Any], env: Mapping[str, str], root: Path | None = None) -> str:
     """ARM_SUBSCRIPTION_ID (or AZURE_SUBSCRIPTION_ID), else the deployed stack's, else azure-native's config."""
-    for candidate in (
-        env.get("ARM_SUBSCRIPTION_ID"),
-        env.get("AZURE_SUBSCRIPTION_ID"),
-        outputs.get("subscriptionId"),
-        settings.raw.get("azure-native:subscriptionId"),
-    ):
+    for candidate in (env.get("ARM_SUBSCRIPTION_ID"), env.get("AZURE_SUBSCRIPTION_ID"), outputs.get("subscriptionId")):
         if candidate:
             return str(candidate)
+    try:
+        configured = stack_file_config(stack, root or REPO_ROOT).get("azure-native:subscriptionId")
+    except ConfigError as exc:
+        raise OpsFailure(f"{exc}; nothing was changed") from None
+    if configured:
+        return str(configured)
     raise OpsFailure(
         f"which Azure subscription should stack {stack!r} use? Set ARM_SUBSCRIPTION_ID "
         "(`export ARM_SUBSCRIPTION_ID=$(az account show --query id -o tsv)`); nothing was changed"
     )
 
 
-def check_cloud(stack: str, op: Operator, settings: StackConfig, require_providers: bool) -> dict[str, Any]:
+def check_cloud(stack: str, op: Operator, root: Path | None, require_providers: bool) -> dict[str, Any]:
     """Pulumi CLI and login, the stack's outputs, Azure sign-in and providers; return the outputs."""
     try:
         op.say(f"Pulumi CLI {op.pulumi.version()}, logged in as {op.pulumi.whoami()}")
         outputs = op.pulumi.outputs(stack)
     except PulumiError as exc:
         raise OpsFailure(f"{exc}; nothing was changed") from None
-    subscription = subscription_for(stack, outputs, settings, op.env)
+    subscription = subscription_for(stack, outputs, op.env, root)
     op.pulumi.set_env(ARM_SUBSCRIPTION_ID=subscription)
     try:
         op.azure.check_sign_in()
@@ -264,11 +236,10 @@ def deploy(
 ) -> Report:
     timing = timing or Timing()
     report = Report(stack)
-    settings = stack_settings(stack, root)
 
     op.say(f"1/5 Preflight for stack {stack}")
     check_config(stack, op, root)
-    outputs = check_cloud(stack, op, settings, require_providers=True)
+    outputs = check_cloud(stack, op, root, require_providers=True)
 
     op.say("2/5 Stopping the factory's started triggers (ADF refuses to update a started trigger)")
     report.stopped = _stop(outputs, op, timing)
@@ -385,15 +356,15 @@ def destroy(
     timing = timing or Timing()
     report = Report(stack)
     settings = stack_settings(stack, root)
-    production = is_production(stack, settings)
+    production = is_production(stack)
     if production and not allow_production:
         raise OpsFailure(
-            f"stack {stack!r} is a production stack (environment or vault purge protection): destroying it "
-            "needs --allow-production as well; nothing was changed"
+            f"stack {stack!r} is the production stack: destroying it needs --allow-production as well; "
+            "nothing was changed"
         )
 
     op.say(f"1/4 Preflight for stack {stack}")
-    outputs = check_cloud(stack, op, settings, require_providers=False)
+    outputs = check_cloud(stack, op, root, require_providers=False)
 
     op.say("2/4 Stopping the factory's started triggers")
     report.stopped = _stop(outputs, op, timing)
@@ -405,7 +376,7 @@ def destroy(
         raise _pulumi_failed(exc, "destroy", stack, outputs, report.stopped, op) from None
 
     vault = outputs.get("keyVaultName")
-    purge_protection = bool((settings.get("vault") or {}).get("purgeProtection"))
+    purge_protection = settings.vault.purge_protection
     if not vault:
         op.say("4/4 No vault in the stack's outputs: nothing to purge")
     elif production or purge_protection:
@@ -414,7 +385,7 @@ def destroy(
         op.say(f"4/4 Vault {vault} left soft-deleted (--keep-vault)")
     else:
         op.say(f"4/4 Purging the soft-deleted vault {vault} so that its name is free at once")
-        location = str(settings.get("location") or "")
+        location = settings.location
         try:
             present = False
             for attempt in range(1, timing.purge_checks + 1):  # the deleted vault shows up after a moment

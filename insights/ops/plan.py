@@ -24,16 +24,21 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from infra.offline import SECRET_SIG, run_program, stack_config
+from infra.paths import REPO_ROOT
+from infra.policies import plain_secrets_in_config
+from infra.policies.evaluate import evaluate
+from infra.roles import role_of
+from infra.settings import NAMESPACE, SECRET_KEYS, ConfigError, read_stack, stack_file_config
+
 PLAN_FORMAT = 1
 SECRET = "[secret]"
 LONG_TEXT = 1000  # strings longer than this are shown as a digest
-_SECRET_SIG = "4dabf18193072939515e22adb298388d"
 OFFLINE_SECRET = "offline-placeholder-secret"
 
 
@@ -104,7 +109,7 @@ def _plain_number(item: Any) -> Any:
 
 def sanitize(inputs: Any, wire: Any) -> Any:
     """`inputs` with each secret (as marked on the wire) replaced by `[secret]` and long texts by a digest."""
-    if isinstance(wire, Mapping) and _SECRET_SIG in wire:
+    if isinstance(wire, Mapping) and SECRET_SIG in wire:
         return SECRET
     if isinstance(inputs, Mapping):
         wire_map = wire if isinstance(wire, Mapping) else {}
@@ -129,12 +134,8 @@ def _at(properties: Mapping[str, Any], path: str) -> Any:
 def _role_name(definition: Any) -> str | None:
     if not isinstance(definition, str):
         return None
-    from infra.access import ROLE_IDS
-    from infra.policies.baseline import DATA_ROLES, PRIVILEGED_ROLES
-
-    names = {**{guid: name for name, guid in ROLE_IDS.items()}, **PRIVILEGED_ROLES, **DATA_ROLES}
-    guid = definition.rstrip("/").rsplit("/", 1)[-1].lower()
-    return names.get(guid, guid)
+    role = role_of(definition)
+    return role.name if role else definition.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
 def key_properties(typ: str, properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,31 +149,11 @@ def key_properties(typ: str, properties: Mapping[str, Any]) -> dict[str, Any]:
     return {path: _at(properties, path) for path in paths if _at(properties, path) is not None}
 
 
-def _stack_file(stack: str, root: Path) -> Path:
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in root.glob("Pulumi.*.yaml"))
-        raise PlanError(f"no stack {stack!r}: {path.name} does not exist (stacks here: {', '.join(known) or 'none'})")
-    return path
-
-
-def stack_document(stack: str, root: Path) -> dict[str, Any]:
-    path = _stack_file(stack, root)
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path.name} is not valid YAML: {exc}") from exc
-    return document
-
-
 def offline_secrets(stack: str, root: Path) -> dict[str, str]:
     """Placeholders for the stack's secret config keys that are encrypted (or not set): mocks cannot decrypt.
 
     A secret key written in plain text is left alone, so the program's own check still rejects it.
     """
-    from infra.offline import stack_config
-    from infra.settings import NAMESPACE, SECRET_KEYS
-
     plain = stack_config(stack, root)
     return {key: OFFLINE_SECRET for key in sorted(SECRET_KEYS) if f"{NAMESPACE}:{key}" not in plain}
 
@@ -184,15 +165,12 @@ def build_plan(
     artifacts_root: Path | None = None,
 ) -> dict[str, Any]:
     """Run the program for `stack` under mocks and return the plan document (see the module's docstring)."""
-    from infra.offline import run_program, stack_config
-    from infra.paths import REPO_ROOT
-    from infra.policies import plain_secrets_in_config
-    from infra.policies.evaluate import evaluate
-    from infra.settings import NAMESPACE, ConfigError
-
     root = root or REPO_ROOT
-    document = stack_document(stack, root)
-    config_problems = plain_secrets_in_config(document.get("config") or {})
+    try:
+        read_stack(stack, root)
+        config_problems = plain_secrets_in_config(stack_file_config(stack, root))
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
     say(f"Running infra/__main__.py for stack {stack} under Pulumi's mocks (no cloud, no credentials)…")
     try:
         # The program and the wheel build may print; keep stdout for the plan itself (--json).
@@ -203,8 +181,6 @@ def build_plan(
                 secrets=offline_secrets(stack, root),
                 artifacts_root=artifacts_root,
             )
-    except ConfigError as exc:
-        raise PlanError(str(exc)) from None
     except Exception as exc:  # the program rejected an artifact or failed: say what, not where
         raise PlanError(f"the program failed for stack {stack!r}: {type(exc).__name__}: {exc}") from exc
     say(f"Declared {len(run.resources)} resources; checking them against the policy pack…")

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from adf_pipelines import LINKED_SERVICES
 from infra.adf_artifacts import ArtifactError, load_artifacts
-from infra.factory import LINKED_SERVICES
 from infra.offline import Run
 
 SCOPE_INPUTS = {"factoryName", "resourceGroupName"}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 
 from infra.offline import Resource, run_program, stack_config
-from infra.settings import ConfigError
+from infra.settings import ConfigError, is_production, read_stack
 from tests.infra.conftest import SECRETS
 
 NS = "customer-insights"
@@ -104,3 +106,65 @@ def test_the_source_password_must_be_set_and_secret() -> None:
 def test_every_problem_is_reported_at_once() -> None:
     message = fails(dev_config(monitoring=None, trigger=nested("trigger", time="7am")), secrets={})
     assert message.count(f"{NS}:") == 3
+
+
+# --- read_stack: the same validation outside the running program -------------------------------
+
+
+def write_stack_file(root: Path, config: dict[str, str], secrets: dict[str, object]) -> None:
+    """`Pulumi.dev.yaml` under `root` holding `config` (the engine's strings, objects as JSON) and `secrets`."""
+    document = {
+        key: json.loads(value) if key.split(":", 1)[1] not in SCALARS else value for key, value in config.items()
+    }
+    (root / "Pulumi.dev.yaml").write_text(yaml.safe_dump({"config": {**document, **secrets}}), encoding="utf-8")
+
+
+SCALARS = {"location", "environment", "prefix"}
+ENCRYPTED = {f"{NS}:sourcePassword": {"secure": "v1:c2VjcmV0:ZW5jcnlwdGVk"}}
+
+
+def test_read_stack_reads_the_committed_files() -> None:
+    # values as written in Pulumi.dev.yaml and Pulumi.prod.yaml
+    dev, prod = read_stack("dev"), read_stack("prod")
+    assert (dev.environment, dev.lake.sku, dev.vault.purge_protection) == ("dev", "Standard_LRS", False)
+    assert (prod.environment, prod.lake.sku, prod.job_cluster.max_workers) == ("prod", "Standard_ZRS", 6)
+    assert dev.groups.data_engineers is not None and prod.groups.data_engineers is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"monitoring": None},
+        {"jobCluster": nested("jobCluster", maxWorkers=0)},
+        {"lake": nested("lake", sku="Premium_LRS", bronzeCoolAfterDays=60)},
+        {"jobClustr": nested("jobCluster")},
+    ],
+)
+def test_read_stack_rejects_what_the_program_rejects_with_the_same_words(tmp_path: Path, changes: dict) -> None:
+    config = dev_config(**changes)
+    program = fails(config)
+    write_stack_file(tmp_path, config, ENCRYPTED)
+    with pytest.raises(ConfigError) as error:
+        read_stack("dev", tmp_path)
+    assert str(error.value) == program
+
+
+def test_read_stack_refuses_a_plain_password_and_needs_one_only_when_asked(tmp_path: Path) -> None:
+    write_stack_file(tmp_path, dev_config(), {f"{NS}:sourcePassword": "hunter2"})
+    with pytest.raises(ConfigError, match=f"{NS}:sourcePassword: must be stored encrypted"):
+        read_stack("dev", tmp_path)
+    write_stack_file(tmp_path, dev_config(), {})
+    assert read_stack("dev", tmp_path).environment == "dev"  # an offline plan needs no password
+    with pytest.raises(ConfigError, match="pulumi config set --secret sourcePassword -s dev"):
+        read_stack("dev", tmp_path, require_secrets=True)
+
+
+def test_read_stack_names_the_stacks_there_when_one_is_missing(tmp_path: Path) -> None:
+    write_stack_file(tmp_path, dev_config(), ENCRYPTED)
+    with pytest.raises(ConfigError, match=r"no stack 'qa': Pulumi.qa.yaml does not exist \(stacks here: dev\)"):
+        read_stack("qa", tmp_path)
+
+
+def test_production_is_the_stack_named_prod() -> None:
+    assert is_production("prod")
+    assert not any(is_production(stack) for stack in ("dev", "production", "prd", "Prod"))

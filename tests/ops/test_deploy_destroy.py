@@ -282,7 +282,7 @@ def test_a_stack_without_its_encrypted_password_is_refused(tmp_path: Path) -> No
     world = World("dev")
     with pytest.raises(OpsFailure) as failure:
         deploy("dev", world.operator(), timing=TIMING, root=tmp_path)
-    assert "customer-insights:sourcePassword is not set (encrypted)" in str(failure.value)
+    assert "customer-insights:sourcePassword: is required but not set" in str(failure.value)
     assert "pulumi config set --secret sourcePassword -s dev" in str(failure.value)
     assert world.journal == []
 
@@ -419,7 +419,7 @@ def test_the_destroy_command_asks_first(app: typer.Typer) -> None:
 
 def _settings_from(root: Path):
     original = deploy_module.stack_settings
-    return lambda stack, _root=None: original(stack, root)
+    return lambda stack, _root=None, require_secrets=False: original(stack, root, require_secrets)
 
 
 def test_outputs_of_an_older_program_are_a_clear_error(deployed_root: Path) -> None:

@@ -107,11 +107,10 @@ def test_vault_access_policies_and_soft_delete_off_are_violations() -> None:
     assert "accessPolicies must be empty: the vault uses RBAC authorisation only" in found
 
 
-def test_which_stacks_are_production_is_policy_config() -> None:
-    config = {"vault-baseline": {"productionStacks": ["dev", "prod"]}}
-    results = evaluate([vault("dev")], config=config)
-    [result] = [r for r in results if r.policy == "vault-baseline"]
-    assert len(result.violations) == 1
+def test_only_the_prod_stack_is_production() -> None:
+    # the rule of docs/decisions.md: production is the stack named prod, whatever the others are called
+    for stack in ("dev", "production", "prd", "test"):
+        assert messages("vault-baseline", vault(stack)) == []
 
 
 # --- Synapse -----------------------------------------------------------------------------------
