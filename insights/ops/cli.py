@@ -1,4 +1,4 @@
-"""The operator's commands of `insights`: `plan`, `deploy`, `destroy`.
+"""The operator's commands of `insights`: `plan`, `deploy`, `destroy`, and how a plan is drawn for people.
 
 `insights/cli.py` adds them with one line, `register(app)`. Progress goes to standard error; with
 `--json`, `plan` prints its document (and nothing else) on standard output.
@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="The stack (environment): Pulumi.<stack>.yaml.")]
 
@@ -35,16 +39,8 @@ def plan(
     out: Annotated[Path | None, typer.Option("--out", help="Also save the plan as JSON to this file.")] = None,
 ) -> None:
     """Preview a stack offline: its resources, what each depends on, and the policy results (no cloud access)."""
-    from insights.ops.plan import (
-        PlanError,
-        build_plan,
-        diff_plans,
-        load_plan,
-        plan_passes,
-        render_diff,
-        render_plan,
-        summary_line,
-    )
+    from insights.ops.plan import PlanError, build_plan, load_plan, plan_passes
+    from insights.ops.plan_diff import diff_plans
 
     console = _console()
     try:
@@ -145,3 +141,106 @@ def register(app: typer.Typer) -> None:
     app.command("plan")(plan)
     app.command("deploy")(deploy)
     app.command("destroy")(destroy)
+
+
+# --- drawing a plan and a diff ------------------------------------------------------------------
+
+
+def _show(item: Any, width: int = 60) -> str:
+    text = item if isinstance(item, str) else json.dumps(item, sort_keys=True)
+    if len(text) <= width:
+        return text
+    if text.startswith("/subscriptions/"):  # an Azure id: its end says what it is
+        return "…" + text[-(width - 1) :]
+    return text[: width - 1] + "…"
+
+
+def _label(resource: Mapping[str, Any], prefix: Text | None = None) -> Text:
+    # Text, not markup: a type such as `insights:factory:Factory` must not turn into an emoji.
+    label = Text.assemble((resource["name"], "bold"), " ", (resource["type"], "dim"))
+    return Text.assemble(prefix, label) if prefix else label
+
+
+def render_plan(plan: Mapping[str, Any], console: Console, show_resources: bool = True) -> None:
+    by_key = {r["key"]: r for r in plan["resources"]}
+    names = {k: r["name"] for k, r in by_key.items()}
+    if show_resources:
+        children: dict[str | None, list[Mapping[str, Any]]] = {}
+        for resource in plan["resources"]:
+            parent = resource["parent"] if resource["parent"] in by_key else None
+            children.setdefault(parent, []).append(resource)
+        tree = Tree(Text.assemble((f"Stack {plan['stack']}", "bold"), f": {plan['summary']['resources']} resources"))
+
+        def add(node: Tree, parent: str | None) -> None:
+            for resource in children.get(parent, []):
+                branch = node.add(_label(resource))
+                props = "  ".join(f"{k}={_show(v, 64)}" for k, v in resource["keyProperties"].items())
+                if props:
+                    branch.add(Text(props, "cyan"))
+                own_parent = resource["parent"]
+                deps = [names.get(d, d) for d in resource["dependsOn"] if d != own_parent]
+                if deps:
+                    branch.add(Text(f"depends on: {', '.join(deps)}", "dim"))
+                add(branch, resource["key"])
+
+        add(tree, None)
+        console.print(tree)
+    render_policies(plan, console)
+
+
+def render_policies(plan: Mapping[str, Any], console: Console) -> None:
+    table = Table(title=f"Policies ({plan['stack']})", title_justify="left")
+    table.add_column("policy")
+    table.add_column("level")
+    table.add_column("checked", justify="right")
+    table.add_column("result")
+    for result in plan["policies"]:
+        count = len(result["violations"])
+        verdict = Text("pass", "green") if result["passed"] else Text(f"{count} violation(s)", "red")
+        table.add_row(result["policy"], result["enforcement"], str(result["checked"]), verdict)
+    console.print(table)
+    for result in plan["policies"]:
+        for violation in result["violations"]:
+            where = violation["resource"] or "the stack"
+            console.print(Text.assemble(("  ✗ ", "red"), f"{result['policy']}: {where}: {violation['message']}"))
+    for problem in plan["configProblems"]:
+        console.print(Text.assemble(("  ✗ ", "red"), f"config: {problem}"))
+
+
+def render_diff(diff: Mapping[str, Any], console: Console, against: str) -> None:
+    summary = diff["summary"]
+    tree = Tree(Text(f"Changes against {against}", "bold"))
+    for resource in diff["added"]:
+        tree.add(_label(resource, Text("+ add ", "green")))
+    for resource in diff["removed"]:
+        tree.add(_label(resource, Text("- remove ", "red")))
+    for resource in diff["modified"]:
+        branch = tree.add(_label(resource, Text("~ modify ", "yellow")))
+        for change in resource["changes"][:20]:
+            old, new = change["old"], change["new"]
+            branch.add(Text(f"{change['path']}: {_show(old, 40)} → {_show(new, 40)}"))
+        if len(resource["changes"]) > 20:
+            branch.add(Text(f"… and {len(resource['changes']) - 20} more changed inputs (see --json)"))
+        for dep in resource["dependenciesAdded"]:
+            branch.add(Text(f"now depends on {dep}"))
+        for dep in resource["dependenciesRemoved"]:
+            branch.add(Text(f"no longer depends on {dep}"))
+    if not (diff["added"] or diff["removed"] or diff["modified"]):
+        tree.add("no change")
+    console.print(tree)
+    console.print(
+        f"{summary['added']} to add, {summary['removed']} to remove, {summary['modified']} to modify, "
+        f"{summary['unchanged']} unchanged"
+    )
+
+
+def summary_line(plan: Mapping[str, Any]) -> str:
+    summary = plan["summary"]
+    passed = summary["policies"] - summary["policiesFailed"]
+    text = (
+        f"stack {plan['stack']}: {summary['resources']} resources; "
+        f"policies {passed}/{summary['policies']} passed, {summary['violations']} violation(s)"
+    )
+    if summary["configProblems"]:
+        text += f"; {summary['configProblems']} plain-text secret(s) in Pulumi.{plan['stack']}.yaml"
+    return text

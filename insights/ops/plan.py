@@ -1,4 +1,4 @@
-"""`insights plan`: what a stack would deploy, worked out offline, for reviewers without cloud access.
+"""The plan of `insights plan`: what a stack would deploy, worked out offline, for reviewers without cloud access.
 
 `build_plan(stack)` runs `infra/__main__.py` under Pulumi's mocks with the stack's `Pulumi.<stack>.yaml`
 (`infra.offline`), runs the policy pack's policies over what it declared (`infra.policies.evaluate`) and
@@ -9,8 +9,8 @@ checks the config file for secrets kept in plain text. The result is one JSON-re
   shown as `[secret]`, long texts such as SQL scripts or the wheel's bytes as a digest);
 - `policies` and `configProblems`; `outputs` (secret ones masked); a `summary`.
 
-`diff_plans(old, new)` compares two plans: resources added, removed and modified (each changed input by
-its path). `render_plan` and `render_diff` draw them for people with rich.
+Comparing two plans is `insights/ops/plan_diff.py`; drawing them for people is the command's
+(`insights/ops/cli.py`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
 
 from infra.offline import SECRET_SIG, run_program, stack_config
 from infra.paths import REPO_ROOT
@@ -85,9 +80,6 @@ KEY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "random:index/randomString:RandomString": ("length",),
     "pulumi-python:dynamic:Resource": ("server", "database"),
 }  # fmt: skip
-
-
-# --- building a plan ---------------------------------------------------------------------------
 
 
 def resource_key(urn: str) -> str:
@@ -241,173 +233,6 @@ def load_plan(path: Path) -> dict[str, Any]:
     if not isinstance(plan, dict) or plan.get("format") != PLAN_FORMAT or not isinstance(plan.get("resources"), list):
         raise PlanError(f"{path} is not a plan of format {PLAN_FORMAT} (made by `insights plan --json`)")
     return plan
-
-
-# --- comparing plans ---------------------------------------------------------------------------
-
-
-def flatten(item: Any, prefix: str = "") -> dict[str, Any]:
-    """Every leaf value by its path (`properties.recurrence.schedule.hours[0]`); empty containers are leaves."""
-    if isinstance(item, Mapping) and item:
-        out: dict[str, Any] = {}
-        for key, child in item.items():
-            out.update(flatten(child, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(item, list) and item:
-        out = {}
-        for index, child in enumerate(item):
-            out.update(flatten(child, f"{prefix}[{index}]"))
-        return out
-    return {prefix: item}
-
-
-def diff_plans(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """What `new` adds, removes and modifies compared with `old`, resource by resource."""
-    before = {r["key"]: r for r in old["resources"]}
-    after = {r["key"]: r for r in new["resources"]}
-
-    def brief(resource: Mapping[str, Any]) -> dict[str, Any]:
-        return {"key": resource["key"], "type": resource["type"], "name": resource["name"]}
-
-    modified = []
-    for key in sorted(set(before) & set(after)):
-        old_props, new_props = flatten(before[key]["properties"]), flatten(after[key]["properties"])
-        changes = [
-            {"path": path, "old": old_props.get(path), "new": new_props.get(path)}
-            for path in sorted(set(old_props) | set(new_props))
-            if old_props.get(path, _ABSENT) != new_props.get(path, _ABSENT)
-        ]
-        old_deps, new_deps = set(before[key]["dependsOn"]), set(after[key]["dependsOn"])
-        if changes or old_deps != new_deps:
-            modified.append(
-                {
-                    **brief(after[key]),
-                    "changes": changes,
-                    "dependenciesAdded": sorted(new_deps - old_deps),
-                    "dependenciesRemoved": sorted(old_deps - new_deps),
-                }
-            )
-    added = [brief(after[k]) for k in sorted(set(after) - set(before))]
-    removed = [brief(before[k]) for k in sorted(set(before) - set(after))]
-    return {
-        "from": {"stack": old.get("stack")},
-        "to": {"stack": new.get("stack")},
-        "added": added,
-        "removed": removed,
-        "modified": modified,
-        "summary": {
-            "added": len(added),
-            "removed": len(removed),
-            "modified": len(modified),
-            "unchanged": len(set(before) & set(after)) - len(modified),
-        },
-    }
-
-
-_ABSENT = object()
-
-
-# --- drawing -----------------------------------------------------------------------------------
-
-
-def _show(item: Any, width: int = 60) -> str:
-    text = item if isinstance(item, str) else json.dumps(item, sort_keys=True)
-    if len(text) <= width:
-        return text
-    if text.startswith("/subscriptions/"):  # an Azure id: its end says what it is
-        return "…" + text[-(width - 1) :]
-    return text[: width - 1] + "…"
-
-
-def _label(resource: Mapping[str, Any], prefix: Text | None = None) -> Text:
-    # Text, not markup: a type such as `insights:factory:Factory` must not turn into an emoji.
-    label = Text.assemble((resource["name"], "bold"), " ", (resource["type"], "dim"))
-    return Text.assemble(prefix, label) if prefix else label
-
-
-def render_plan(plan: Mapping[str, Any], console: Console, show_resources: bool = True) -> None:
-    by_key = {r["key"]: r for r in plan["resources"]}
-    names = {k: r["name"] for k, r in by_key.items()}
-    if show_resources:
-        children: dict[str | None, list[Mapping[str, Any]]] = {}
-        for resource in plan["resources"]:
-            parent = resource["parent"] if resource["parent"] in by_key else None
-            children.setdefault(parent, []).append(resource)
-        tree = Tree(Text.assemble((f"Stack {plan['stack']}", "bold"), f": {plan['summary']['resources']} resources"))
-
-        def add(node: Tree, parent: str | None) -> None:
-            for resource in children.get(parent, []):
-                branch = node.add(_label(resource))
-                props = "  ".join(f"{k}={_show(v, 64)}" for k, v in resource["keyProperties"].items())
-                if props:
-                    branch.add(Text(props, "cyan"))
-                own_parent = resource["parent"]
-                deps = [names.get(d, d) for d in resource["dependsOn"] if d != own_parent]
-                if deps:
-                    branch.add(Text(f"depends on: {', '.join(deps)}", "dim"))
-                add(branch, resource["key"])
-
-        add(tree, None)
-        console.print(tree)
-    render_policies(plan, console)
-
-
-def render_policies(plan: Mapping[str, Any], console: Console) -> None:
-    table = Table(title=f"Policies ({plan['stack']})", title_justify="left")
-    table.add_column("policy")
-    table.add_column("level")
-    table.add_column("checked", justify="right")
-    table.add_column("result")
-    for result in plan["policies"]:
-        count = len(result["violations"])
-        verdict = Text("pass", "green") if result["passed"] else Text(f"{count} violation(s)", "red")
-        table.add_row(result["policy"], result["enforcement"], str(result["checked"]), verdict)
-    console.print(table)
-    for result in plan["policies"]:
-        for violation in result["violations"]:
-            where = violation["resource"] or "the stack"
-            console.print(Text.assemble(("  ✗ ", "red"), f"{result['policy']}: {where}: {violation['message']}"))
-    for problem in plan["configProblems"]:
-        console.print(Text.assemble(("  ✗ ", "red"), f"config: {problem}"))
-
-
-def render_diff(diff: Mapping[str, Any], console: Console, against: str) -> None:
-    summary = diff["summary"]
-    tree = Tree(Text(f"Changes against {against}", "bold"))
-    for resource in diff["added"]:
-        tree.add(_label(resource, Text("+ add ", "green")))
-    for resource in diff["removed"]:
-        tree.add(_label(resource, Text("- remove ", "red")))
-    for resource in diff["modified"]:
-        branch = tree.add(_label(resource, Text("~ modify ", "yellow")))
-        for change in resource["changes"][:20]:
-            old, new = change["old"], change["new"]
-            branch.add(Text(f"{change['path']}: {_show(old, 40)} → {_show(new, 40)}"))
-        if len(resource["changes"]) > 20:
-            branch.add(Text(f"… and {len(resource['changes']) - 20} more changed inputs (see --json)"))
-        for dep in resource["dependenciesAdded"]:
-            branch.add(Text(f"now depends on {dep}"))
-        for dep in resource["dependenciesRemoved"]:
-            branch.add(Text(f"no longer depends on {dep}"))
-    if not (diff["added"] or diff["removed"] or diff["modified"]):
-        tree.add("no change")
-    console.print(tree)
-    console.print(
-        f"{summary['added']} to add, {summary['removed']} to remove, {summary['modified']} to modify, "
-        f"{summary['unchanged']} unchanged"
-    )
-
-
-def summary_line(plan: Mapping[str, Any]) -> str:
-    summary = plan["summary"]
-    passed = summary["policies"] - summary["policiesFailed"]
-    text = (
-        f"stack {plan['stack']}: {summary['resources']} resources; "
-        f"policies {passed}/{summary['policies']} passed, {summary['violations']} violation(s)"
-    )
-    if summary["configProblems"]:
-        text += f"; {summary['configProblems']} plain-text secret(s) in Pulumi.{plan['stack']}.yaml"
-    return text
 
 
 def violations(plan: Mapping[str, Any]) -> Iterable[str]:

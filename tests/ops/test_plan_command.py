@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, diff_plans, load_plan
+from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, load_plan
+from insights.ops.plan_diff import diff_plans
 from tests.ops.conftest import write_stack
 
 ACCOUNT_KEY = "insights:lake:Lake$azure-native:storage:StorageAccount::lake-account"
