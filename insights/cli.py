@@ -47,6 +47,7 @@ def run(
 
 def _run_daily(source: Path, lake: Path) -> None:
     """Run the pipeline once (generating the embedded sample on first use) and print what it did."""
+    from insights.local.lock import LakeBusyError
     from insights.local.pipeline import run_pipeline
     from insights.local.source import generate
     from insights.local.spark import JavaMissingError
@@ -60,7 +61,7 @@ def _run_daily(source: Path, lake: Path) -> None:
         generate(source, scale=DEFAULT_SCALE, seed=42)
     try:
         summary = run_pipeline(source, lake, console=console)
-    except JavaMissingError as error:
+    except (JavaMissingError, LakeBusyError) as error:
         raise _fail(str(error)) from None
     _print_summary(summary)
     if summary.status != "Succeeded":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from insights.local.adf.activities import LocalActivities
 from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
 from insights.local.adf.executor import ActivityRun, Executor, PipelineRun
 from insights.local.atomic import write_atomically
+from insights.local.lock import run_lock
 from insights_jobs import ENTRY_POINTS
 
 EXTRACT_ACTIVITY = "Copy Changed Rows"
@@ -94,11 +96,17 @@ def run_pipeline(
         on_activity_start=announce,
         on_activity_end=report,
     )
-    started = time.perf_counter()
-    console.print(f"Running [bold]{MASTER_PIPELINE}[/bold]: source {source} → lake {lake}")
-    master = executor.run(MASTER_PIPELINE)
-    summary = summarise(master, executor.runs, time.perf_counter() - started)
-    _write_run_record(lake, master, executor.runs, summary)
+
+    def take_over(stale) -> None:
+        console.print(f"[yellow]taking over the run lock[/yellow] of {stale}, which did not finish")
+
+    run_id = str(uuid.uuid4())
+    with run_lock(lake, run_id, on_takeover=take_over):
+        started = time.perf_counter()
+        console.print(f"Running [bold]{MASTER_PIPELINE}[/bold]: source {source} → lake {lake}")
+        master = executor.run(MASTER_PIPELINE, run_id=run_id)
+        summary = summarise(master, executor.runs, time.perf_counter() - started)
+        _write_run_record(lake, master, executor.runs, summary)
     return summary
 
 
