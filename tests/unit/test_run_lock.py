@@ -54,7 +54,7 @@ def test_a_second_run_is_refused_at_once_with_the_running_ones_id_and_start_time
     assert "another run is in progress" in message
     assert "run-that-holds" in message and recorded["started_at"] in message and str(process.pid) in message
     assert "Traceback" not in result.output
-    assert elapsed < 5
+    assert elapsed < 60  # it does not wait for the holder (which sleeps 600 s)
     assert not (lake / "bronze").exists()  # nothing was extracted
 
 
