@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,17 @@ app.add_typer(source_app, name="source", help="The local stand-in for the on-pre
 LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder (bronze/, silver/, gold/, control/).")]
 
 
+def _port(value: int) -> int:
+    if not 0 <= value <= 65535:
+        raise typer.BadParameter(f"{value} is not a TCP port: use 1-65535, or 0 for any free port")
+    return value
+
+
+PortOption = Annotated[
+    int, typer.Option("--port", callback=_port, help="Port on 127.0.0.1, 1-65535 (0 picks a free one).")
+]
+
+
 def _fail(message: str) -> typer.Exit:
     console.print(f"[red]error:[/red] {message}")
     return typer.Exit(code=1)
@@ -47,11 +59,10 @@ def run(
 
 def _run_daily(source: Path, lake: Path) -> None:
     """Run the pipeline once (generating the embedded sample on first use) and print what it did."""
+    from insights.local import preflight
     from insights.local.lock import LakeBusyError
-    from insights.local.pipeline import run_pipeline
     from insights.local.source import generate
-    from insights.local.spark import JavaMissingError
-    from insights.serving.kpis import KpiFilter, compute_kpis
+    from insights.local.source.db import SourceError
 
     if not source.exists():
         if source != DEFAULT_SOURCE:
@@ -60,8 +71,17 @@ def _run_daily(source: Path, lake: Path) -> None:
         source.parent.mkdir(parents=True, exist_ok=True)
         generate(source, scale=DEFAULT_SCALE, seed=42)
     try:
+        preflight.check(source, lake)  # before the engines load: an unusable input is refused at once
+    except (SourceError, preflight.LakeError) as error:
+        raise _fail(str(error)) from None
+
+    from insights.local.pipeline import run_pipeline
+    from insights.local.spark import JavaMissingError
+    from insights.serving.kpis import KpiFilter, compute_kpis
+
+    try:
         summary = run_pipeline(source, lake, console=console)
-    except (JavaMissingError, LakeBusyError) as error:
+    except (JavaMissingError, LakeBusyError, SourceError, preflight.LakeError) as error:
         raise _fail(str(error)) from None
     _print_summary(summary)
     if summary.status != "Succeeded":
@@ -150,7 +170,7 @@ def dashboard(
     lake: Annotated[
         Path | None, typer.Option("--lake", help="Lake folder whose gold the local views read (default data/lake).")
     ] = None,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8050,
+    port: PortOption = 8050,
     serving: Annotated[
         str | None,
         typer.Option(
@@ -178,7 +198,7 @@ def demo(
         Path, typer.Option("--source", help="Source database (generated at scale 1 if missing).")
     ] = DEFAULT_SOURCE,
     lake: LakeOption = DEFAULT_LAKE,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0 picks a free one).")] = 8050,
+    port: PortOption = 8050,
 ) -> None:
     """The platform on one machine: a sample source, the daily pipeline, then the dashboard at a local URL."""
     from insights.serving import ServingConfig
@@ -190,14 +210,18 @@ def demo(
 
 
 def _serve_dashboard(config, port: int) -> None:
-    from dashboard import DashboardServer, create_app
     from insights.serving import ServingError, open_source
 
+    # azure-identity logs its whole credential chain as a warning when sign-in fails; the error below says it
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
     try:
         source = open_source(config)
         console.print(
             f"Reading the serving views: {source.label}" + (f" ({config.lake})" if config.kind == "local" else "")
         )
+        source.execute("SELECT 1")  # sign-in, reachability, the gold tables: fail before the dashboard loads
+        from dashboard import DashboardServer, create_app
+
         server = DashboardServer(create_app(source), port=port)
     except ServingError as error:
         raise _fail(str(error)) from None

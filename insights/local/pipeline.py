@@ -26,6 +26,7 @@ from adf_pipelines import (
     MASTER_PIPELINE,
     load_factory,
 )
+from insights.local import preflight
 from insights.local.adf.activities import LocalActivities
 from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
 from insights.local.adf.executor import ActivityRun, Executor, PipelineRun
@@ -66,7 +67,7 @@ def run_pipeline(
 ) -> RunSummary:
     """Run the master pipeline once against a source database and a lake folder."""
     console = console or Console(stderr=True)
-    lake.mkdir(parents=True, exist_ok=True)
+    preflight.check(source, lake)
     factory = load_factory(adf_root, local_global_parameters(lake))
 
     def start_spark() -> None:
@@ -137,8 +138,10 @@ def summarise(master: PipelineRun, runs: list[PipelineRun], seconds: float) -> R
 
 
 def _print_activity(console: Console, run: ActivityRun) -> None:
-    if run.type in {"IfCondition", "SetVariable", "GetMetadata", "Lookup"} and run.status == "Succeeded":
-        return
+    if run.type == "IfCondition" or (
+        run.type in {"SetVariable", "GetMetadata", "Lookup"} and run.status == "Succeeded"
+    ):
+        return  # a failed If repeats the failure of the activity in its branch, shown already
     mark = {"Succeeded": "[green]✓[/green]", "Failed": "[red]✗[/red]", "Skipped": "[dim]-[/dim]"}[run.status]
     where = f" [cyan]{run.item['tableName']}[/cyan]" if isinstance(run.item, dict) and "tableName" in run.item else ""
     detail = ""

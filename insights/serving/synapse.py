@@ -32,6 +32,10 @@ def endpoint(workspace: str) -> str:
     return f"{workspace}{ENDPOINT_SUFFIX}"
 
 
+class SignInError(ServingError):
+    """No Azure sign-in gives a token for the serverless endpoint."""
+
+
 class SynapseViews:
     """The serving views in the serverless database `database` of the workspace `workspace`."""
 
@@ -62,9 +66,24 @@ class SynapseViews:
                     from insights.credential import azure_credential
 
                     self._credential = azure_credential()
-                token = self._credential.get_token(TOKEN_SCOPE)
+                token = self._get_token()
                 self._token = (token_struct(token.token), float(token.expires_on))
             return self._token[0]
+
+    def _get_token(self) -> Any:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        from insights.credential import LOCAL_HINT
+        from insights.credential import SignInError as CredentialSignInError
+
+        try:
+            return self._credential.get_token(TOKEN_SCOPE)
+        except (CredentialSignInError, ClientAuthenticationError):
+            # the failure's text lists every credential of azure-identity's chain: say what to do instead
+            raise SignInError(
+                f"cannot sign in to Azure to read {self.server}: {LOCAL_HINT} "
+                "(a deployed dashboard signs in with its managed identity)"
+            ) from None
 
     def _open(self) -> Any:
         connect = self._connect
@@ -81,6 +100,8 @@ class SynapseViews:
         """Send one T-SQL query with `?` parameters; the rows as tuples."""
         try:
             connection = self._open()
+        except SignInError:
+            raise
         except Exception as error:  # the driver's and azure-identity's errors have no common base
             raise ServingError(f"cannot connect to {self.server} (database {self.database}): {error}") from error
         try:

@@ -12,9 +12,10 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import sqlglot
+
+from insights.local.source.db import connect
 
 JOBS_DISTRIBUTION = "insights-jobs"
 
@@ -43,9 +44,7 @@ class SqlServerSource:
 
     def query(self, tsql: str, batch_size: int = 256_000) -> pa.RecordBatchReader:
         """Run a query and stream the rows in ADF's interim types (uniqueidentifier arrives as text)."""
-        if not self.database.is_file():
-            raise BindingError(f"source database {self.database} does not exist")
-        connection = duckdb.connect(str(self.database), read_only=True)
+        connection = connect(self.database, read_only=True)
         reader = connection.sql(self.translate(tsql)).to_arrow_reader(batch_size=batch_size)
         schema = pa.schema([field.with_type(_adf_arrow_type(field.type)) for field in reader.schema])
         if schema == reader.schema:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,15 +81,42 @@ def new_database(out: str | os.PathLike[str], overwrite: bool = False) -> Iterat
         raise
 
 
+DUCKDB_MAGIC = (8, b"DUCK")  # a DuckDB file's main header: an 8-byte checksum, then these bytes
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open an existing source file; why it cannot be opened, in one line a person can act on."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError(f"source database {path} does not exist (create one with `insights source generate`)")
+    if not path.is_file():
+        raise SourceError(f"source database {path} is a folder, not a DuckDB file")
+    with path.open("rb") as file:
+        # checked before DuckDB sees the file: it opens some names (`*.csv`) as something else
+        is_duckdb = file.read(len(DUCKDB_MAGIC[1]) + DUCKDB_MAGIC[0])[DUCKDB_MAGIC[0] :] == DUCKDB_MAGIC[1]
+    if not is_duckdb:
+        raise SourceError(
+            f"source database {path} is not a DuckDB database (create one with `insights source generate`)"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        text = str(exc)
+        holder = _LOCK_HOLDER.search(text)
+        if holder or "Could not set lock" in text:
+            who = f"process {holder.group(2)} ({holder.group(1)})" if holder else "another process"
+            raise SourceError(
+                f"source database {path} is locked by {who}, which has it open for writing: "
+                "let it finish or stop it, then run again"
+            ) from None
+        raise SourceError(f"cannot open source database {path}: {text.splitlines()[0]}") from None
+
+
 def open_source(path: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     """Open an existing source for reading and writing, after checking it has the SalesLT tables."""
     path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"source database {path} does not exist")
-    try:
-        con = duckdb.connect(str(path))
-    except duckdb.Error as exc:
-        raise SourceError(f"{path} is not a DuckDB database: {exc}") from exc
+    con = connect(path)
     quiet(con)
     missing = missing_tables(con)
     if missing:
