@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from typer.testing import CliRunner
 
@@ -42,7 +43,7 @@ def holder(tmp_path):
 def test_a_second_run_is_refused_at_once_with_the_running_ones_id_and_start_time(holder, tmp_path):
     lake, process = holder
     source = tmp_path / "source.duckdb"
-    source.touch()  # the refusal comes before the source is read
+    duckdb.connect(str(source)).close()  # a DuckDB file (the preflight opens it) without tables: never read
     recorded = json.loads((lake / LOCK_FILE).read_text())
 
     started = time.perf_counter()
