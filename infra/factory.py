@@ -6,7 +6,7 @@ they are. Environment values (the lake URL, the Databricks job ids) reach the pi
 global parameters, so the JSON files stay environment-free.
 
 azure-native cannot start or stop a trigger, and ADF refuses to update a started one: stopping the
-triggers before `pulumi up` and starting them after is a deploy step (`python -m infra.triggers`).
+triggers before `pulumi up` and starting them after is a step of `insights deploy` (insights/ops/triggers.py).
 """
 
 from __future__ import annotations

@@ -52,6 +52,20 @@ class FactoryRef:
     factory: str
 
 
+@dataclass(frozen=True)
+class ActivityRunInfo:
+    """One activity run of a pipeline run, as ADF's monitor reports it."""
+
+    run_id: str
+    pipeline: str
+    name: str
+    type: str
+    status: str  # InProgress, Queued, Succeeded, Failed, Cancelled, Skipped
+    seconds: float
+    output: dict[str, Any]
+    error: str
+
+
 class AzureClient(Protocol):
     def check_sign_in(self) -> None:
         """Raise SignInError unless a token for Azure Resource Manager can be had."""
@@ -74,6 +88,12 @@ class AzureClient(Protocol):
 
     def pipeline_run(self, factory: FactoryRef, run_id: str) -> tuple[str, str]:
         """The run's status (`Queued`, `InProgress`, `Succeeded`, `Failed`, `Cancelled`) and its message."""
+
+    def activity_runs(self, factory: FactoryRef, run_id: str) -> list[ActivityRunInfo]:
+        """The activity runs of one pipeline run so far, in ADF's order."""
+
+    def runtime_auth_key(self, factory: FactoryRef, name: str) -> str:
+        """The self-hosted integration runtime's first auth key (a node registers with it)."""
 
     def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one query on a Synapse serverless endpoint, signed in with an Entra token."""
@@ -209,6 +229,42 @@ class AzureSdkClient:
         with self._calling(f"reading pipeline run {run_id}", "Reader on the factory"):
             run = adf.pipeline_runs.get(factory.resource_group, factory.factory, run_id)
         return run.status, run.message or ""
+
+    def activity_runs(self, factory: FactoryRef, run_id: str) -> list[ActivityRunInfo]:
+        from datetime import UTC, datetime, timedelta
+
+        from azure.mgmt.datafactory.models import RunFilterParameters
+
+        adf = self._client("datafactory", factory.subscription_id)
+        now = datetime.now(UTC)
+        window = RunFilterParameters(
+            last_updated_after=now - timedelta(days=2), last_updated_before=now + timedelta(hours=1)
+        )
+        runs: list[ActivityRunInfo] = []
+        with self._calling(f"reading the activity runs of run {run_id}", "Reader on the factory"):
+            while True:
+                page = adf.activity_runs.query_by_pipeline_run(factory.resource_group, factory.factory, run_id, window)
+                runs.extend(
+                    ActivityRunInfo(
+                        run_id=run.activity_run_id or "",
+                        pipeline=run.pipeline_name or "",
+                        name=run.activity_name or "",
+                        type=run.activity_type or "",
+                        status=run.status or "",
+                        seconds=(run.duration_in_ms or 0) / 1000,
+                        output=run.output if isinstance(run.output, dict) else {},
+                        error=(run.error or {}).get("message", "") if isinstance(run.error, dict) else "",
+                    )
+                    for run in page.value or []
+                )
+                if not page.continuation_token:
+                    return runs
+                window.continuation_token = page.continuation_token
+
+    def runtime_auth_key(self, factory: FactoryRef, name: str) -> str:
+        adf = self._client("datafactory", factory.subscription_id)
+        with self._calling(f"reading the auth key of integration runtime {name}", "Data Factory Contributor"):
+            return adf.integration_runtimes.list_auth_keys(factory.resource_group, factory.factory, name).auth_key1
 
     def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
         from synapse_views.connection import TOKEN_SCOPE, open_connection

@@ -1,4 +1,5 @@
-"""The operator's commands of `insights`: `plan`, `deploy`, `destroy`, and how a plan is drawn for people.
+"""The operator's commands of `insights`: `plan`, `deploy`, `destroy`, `cloud run|runtime-key|triggers`,
+and how a plan is drawn for people.
 
 `insights/cli.py` adds them with one line, `register(app)`. Progress goes to standard error; with
 `--json`, `plan` prints its document (and nothing else) on standard output.
@@ -123,6 +124,63 @@ def destroy(
     console.print(f"destroyed stack {stack}; {purged}", markup=False)
 
 
+cloud = typer.Typer(no_args_is_help=True, help="One step against a deployed stack: run, runtime-key, triggers.")
+
+
+@cloud.command("run")
+def cloud_run(
+    stack: StackOption,
+    timeout: Annotated[int, typer.Option("--timeout", help="Minutes to wait for the run to end.")] = 60,
+) -> None:
+    """Run the master pipeline once in the stack's Data Factory and follow its activities to the end."""
+    from insights.ops.cloud import run_master
+    from insights.ops.deploy import OpsFailure, Timing
+
+    console = _console()
+    try:
+        result = run_master(stack, _operator(console), Timing(smoke_timeout_seconds=timeout * 60))
+    except OpsFailure as exc:
+        raise _fail(console, str(exc)) from None
+    run = result.run
+    console.print(
+        f"run {run.run_id} succeeded in {run.seconds:.0f}s: {len(run.activities)} activities ended", markup=False
+    )
+
+
+@cloud.command("runtime-key")
+def cloud_runtime_key(stack: StackOption) -> None:
+    """Print the self-hosted integration runtime's auth key (register a node with it)."""
+    from insights.ops.cloud import runtime_key
+    from insights.ops.deploy import OpsFailure
+
+    console = _console()
+    try:
+        key = runtime_key(stack, _operator(console))
+    except OpsFailure as exc:
+        raise _fail(console, str(exc)) from None
+    console.print("auth key of the self-hosted integration runtime (a secret: paste it into the node's setup):")
+    sys.stdout.write(key + "\n")
+
+
+@cloud.command("triggers")
+def cloud_triggers(
+    action: Annotated[str, typer.Argument(help="stop (every started trigger) or start (where config enables).")],
+    stack: StackOption,
+) -> None:
+    """Stop or start the factory's triggers, as `insights deploy` does around `pulumi up`."""
+    from insights.ops.cloud import switch_triggers
+    from insights.ops.deploy import OpsFailure, Timing
+
+    console = _console()
+    if action not in ("stop", "start"):
+        raise _fail(console, f"unknown action {action!r}: use stop or start")
+    try:
+        names = switch_triggers(stack, _operator(console), action, Timing())
+    except OpsFailure as exc:
+        raise _fail(console, str(exc)) from None
+    console.print(f"triggers {'stopped' if action == 'stop' else 'started'}: {names or 'none'}", markup=False)
+
+
 def _operator(console: Console):
     from insights.ops.azure import AzureSdkClient
     from insights.ops.deploy import Operator
@@ -137,10 +195,11 @@ def _operator(console: Console):
 
 
 def register(app: typer.Typer) -> None:
-    """Add `plan`, `deploy` and `destroy` to the `insights` app."""
+    """Add `plan`, `deploy`, `destroy` and `cloud` to the `insights` app."""
     app.command("plan")(plan)
     app.command("deploy")(deploy)
     app.command("destroy")(destroy)
+    app.add_typer(cloud, name="cloud")
 
 
 # --- drawing a plan and a diff ------------------------------------------------------------------

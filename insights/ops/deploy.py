@@ -28,19 +28,13 @@ from adf_pipelines import MASTER_PIPELINE
 from infra.factory import SELF_HOSTED_RUNTIME
 from infra.paths import REPO_ROOT
 from infra.settings import ConfigError, Settings, is_production, read_stack, stack_file_config
-from infra.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
-from insights.ops.azure import (
-    REQUIRED_PROVIDERS,
-    AzureClient,
-    AzureOpsError,
-    BusyError,
-    FactoryRef,
-)
+from insights.ops.azure import REQUIRED_PROVIDERS, AzureClient, AzureOpsError
 from insights.ops.plan import PlanError, build_plan, plan_passes, violations
 from insights.ops.pulumi_cli import PulumiCli, PulumiError
+from insights.ops.runs import RunTimeout, failure, follow_run
+from insights.ops.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
 
 SMOKE_VIEW = "[gold].[agg_daily_sales]"
-TERMINAL = {"Succeeded", "Failed", "Cancelled"}
 
 
 class OpsFailure(Exception):
@@ -82,22 +76,6 @@ class Report:
     pipeline_run_id: str | None = None
     view_rows: int | None = None
     purged_vault: str | None = None
-
-
-class _Triggers:
-    """infra.triggers' TriggerClient over the Azure client layer."""
-
-    def __init__(self, azure: AzureClient, factory: FactoryRef) -> None:
-        self._azure, self._factory = azure, factory
-
-    def state(self, name: str) -> str | None:
-        return self._azure.trigger_state(self._factory, name)
-
-    def stop(self, name: str) -> None:
-        self._azure.stop_trigger(self._factory, name)
-
-    def start(self, name: str) -> None:
-        self._azure.start_trigger(self._factory, name)
 
 
 # --- preflight ---------------------------------------------------------------------------------
@@ -171,27 +149,23 @@ def check_cloud(stack: str, op: Operator, root: Path | None, require_providers: 
 # --- triggers ----------------------------------------------------------------------------------
 
 
-def _factory(outputs: Mapping[str, Any]) -> tuple[StackTriggers, FactoryRef] | None:
-    if not outputs.get("factoryName"):
-        return None
+def _triggers(outputs: Mapping[str, Any]) -> StackTriggers | None:
     try:
-        triggers = StackTriggers.from_outputs(dict(outputs))
-    except SystemExit as exc:  # outputs of an older program: say so as this command's failure
+        return StackTriggers.from_outputs(outputs)
+    except TriggerError as exc:  # outputs of an older program: say so as this command's failure
         raise OpsFailure(f"{exc}; nothing was changed") from None
-    return triggers, FactoryRef(triggers.subscription_id, triggers.resource_group, triggers.factory)
 
 
 def _stop(outputs: Mapping[str, Any], op: Operator, timing: Timing) -> list[str]:
-    found = _factory(outputs)
-    if found is None:
+    triggers = _triggers(outputs)
+    if triggers is None:
         op.say("no factory deployed yet: no trigger to stop")
         return []
-    triggers, factory = found
     try:
         return stop_triggers(
             triggers,
-            _Triggers(op.azure, factory),
-            say=op.say,
+            op.azure,
+            op.say,
             attempts=timing.stop_checks,
             wait_seconds=timing.stop_wait_seconds,
             sleep=op.sleep,
@@ -201,11 +175,10 @@ def _stop(outputs: Mapping[str, Any], op: Operator, timing: Timing) -> list[str]
 
 
 def _restore(outputs: Mapping[str, Any], names: list[str], op: Operator) -> list[str]:
-    found = _factory(outputs)
-    if not names or found is None:
+    triggers = _triggers(outputs)
+    if not names or triggers is None:
         return []
-    _, factory = found
-    return restore_triggers(names, _Triggers(op.azure, factory), op.say)
+    return restore_triggers(triggers, names, op.azure, op.say)
 
 
 def _pulumi_failed(
@@ -255,23 +228,21 @@ def deploy(
         raise OpsFailure(f"the stack is deployed, but its outputs could not be read: {exc}") from None
 
     op.say("4/5 Starting the triggers the stack's config enables")
-    found = _factory(outputs)
-    if found is not None:
-        triggers, factory = found
+    triggers = _triggers(outputs)
+    if triggers is not None:
         try:
             report.started = start_triggers(
                 triggers,
-                _Triggers(op.azure, factory),
-                say=op.say,
+                op.azure,
+                op.say,
                 attempts=timing.trigger_attempts,
                 wait_seconds=timing.trigger_wait_seconds,
                 sleep=op.sleep,
-                retry_on=lambda exc: isinstance(exc, BusyError),
             )
         except (TriggerError, AzureOpsError) as exc:
             raise OpsFailure(
-                f"the stack is deployed, but a trigger did not start: {exc}. Start it with "
-                f"`pulumi stack output --json -s {stack} | uv run python -m infra.triggers start`"
+                f"the stack is deployed, but a trigger did not start: {exc}. "
+                f"Start it with `insights cloud triggers start --stack {stack}`"
             ) from None
 
     if not smoke:
@@ -284,10 +255,10 @@ def deploy(
 
 
 def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Timing, report: Report) -> None:
-    found = _factory(outputs)
-    if found is None:
+    triggers = _triggers(outputs)
+    if triggers is None:
         raise OpsFailure(f"stack {stack!r} exports no factory: cannot run the smoke test")
-    _, factory = found
+    factory = triggers.factory
     try:
         runtime = op.azure.integration_runtime_state(factory, SELF_HOSTED_RUNTIME)
         if runtime == "NeedRegistration":
@@ -295,7 +266,7 @@ def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Tim
             op.warn(
                 f"smoke test skipped: the self-hosted integration runtime {SELF_HOSTED_RUNTIME} has no node yet "
                 "(a new environment). Register one with the auth key "
-                f"(`pulumi stack output integrationRuntimeAuthKey --show-secrets -s {stack}`, docs/runbook.md), "
+                f"(`insights cloud runtime-key --stack {stack}`, docs/runbook.md), "
                 f"then run `insights deploy --stack {stack}` again"
             )
             return
@@ -308,27 +279,24 @@ def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Tim
         run_id = op.azure.run_pipeline(factory, MASTER_PIPELINE)
         report.pipeline_run_id = run_id
         op.say(f"pipeline {MASTER_PIPELINE}: run {run_id} started")
-        started = op.clock()
-        last = None
-        while True:
-            status, message = op.azure.pipeline_run(factory, run_id)
-            elapsed = op.clock() - started
-            if status != last:
-                op.say(f"pipeline {MASTER_PIPELINE}: {status} ({elapsed:.0f}s)")
-                last = status
-            if status in TERMINAL:
-                break
-            if elapsed >= timing.smoke_timeout_seconds:
-                raise OpsFailure(
-                    f"smoke test: run {run_id} of {MASTER_PIPELINE} did not finish within "
-                    f"{timing.smoke_timeout_seconds / 60:.0f} minutes (still {status}); follow it in ADF Studio. "
-                    "The stack is deployed."
-                )
-            op.sleep(timing.poll_seconds)
-        if status != "Succeeded":
+        try:
+            run = follow_run(
+                op.azure,
+                factory,
+                MASTER_PIPELINE,
+                run_id,
+                op.say,
+                timeout_seconds=timing.smoke_timeout_seconds,
+                poll_seconds=timing.poll_seconds,
+                sleep=op.sleep,
+                clock=op.clock,
+            )
+        except RunTimeout as exc:
+            raise OpsFailure(f"smoke test: {exc}. The stack is deployed.") from None
+        if run.status != "Succeeded":
             raise OpsFailure(
-                f"smoke test: run {run_id} of {MASTER_PIPELINE} {status.lower()}: {message or 'no message'}. "
-                "Its activities are in ADF Studio (Monitor). The stack is deployed."
+                f"smoke test: {failure(run, MASTER_PIPELINE)}. Its activities are in ADF Studio (Monitor). "
+                "The stack is deployed."
             )
         server, database = outputs["synapseServerlessEndpoint"], outputs["synapseDatabase"]
         rows = op.azure.query(server, database, f"SELECT TOP (1) * FROM {SMOKE_VIEW}")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from insights.ops.azure import BusyError, FactoryRef
+from insights.ops.azure import ActivityRunInfo, BusyError, FactoryRef
 from insights.ops.pulumi_cli import Completed, PulumiCli
 
 SUBSCRIPTION = "00000000-0000-4000-8000-0000000000aa"
@@ -39,6 +39,8 @@ class FakeAzure:
         self.runtime = "Online"
         self.pipeline_statuses = ["Queued", "InProgress", "Succeeded"]
         self.pipeline_message = ""
+        self.activities: dict[str, list[ActivityRunInfo]] = {}  # run id -> its activity runs (all ended)
+        self.runtime_key = "IR@fake-node-key"
         self.rows: list[tuple] = [("2024-01-01", "Bikes", "Road Bikes", "Female", 3, 4200.0, 3, 2, 2)]
         self.deleted_vault_after = 1  # the deleted vault shows up on this check
         self._vault_checks = 0
@@ -88,6 +90,14 @@ class FakeAzure:
         self._log("pipeline_run", run_id)
         status = self.pipeline_statuses.pop(0) if len(self.pipeline_statuses) > 1 else self.pipeline_statuses[0]
         return status, self.pipeline_message
+
+    def activity_runs(self, factory: FactoryRef, run_id: str) -> list[ActivityRunInfo]:
+        self._log("activity_runs", run_id)
+        return self.activities.get(run_id, [])
+
+    def runtime_auth_key(self, factory: FactoryRef, name: str) -> str:
+        self._log("runtime_auth_key", name)
+        return self.runtime_key
 
     def query(self, server: str, database: str, sql: str) -> list[tuple]:
         self._log("query", server, database, sql)

@@ -103,9 +103,7 @@ def test_deploy_runs_every_step_in_order(deployed_root: Path) -> None:
         ("azure", "start_trigger", "tr_daily"),
         ("azure", "integration_runtime_state", "shir-onprem"),
         ("azure", "run_pipeline", "adf-cip-prod-abcde", "pl_daily_master"),
-        ("azure", "pipeline_run", "run-1"),
-        ("azure", "pipeline_run", "run-1"),
-        ("azure", "pipeline_run", "run-1"),
+        *[("azure", "pipeline_run", "run-1"), ("azure", "activity_runs", "run-1")] * 3,
         ("azure", "query", "syn-cip-prod-abcde-ondemand.sql.azuresynapse.net", "insights", SMOKE_SQL),
     ]
     assert world.slept == [2, 2, 15, 15]  # two start retries, two polls (Queued, InProgress)
@@ -251,7 +249,7 @@ def test_the_smoke_test_waits_for_a_runtime_node(deployed_root: Path) -> None:
     world.azure.runtime = "NeedRegistration"
     report = deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
     assert report.smoke == "skipped: integration runtime shir-onprem has no registered node"
-    assert "integrationRuntimeAuthKey --show-secrets -s prod" in world.warned[0]
+    assert "insights cloud runtime-key --stack prod" in world.warned[0]
     assert not [c for c in world.journal if c[1] in {"run_pipeline", "query"}]
 
 
