@@ -26,6 +26,7 @@ from infra.paths import REPO_ROOT
 NAMESPACE = "customer-insights"
 
 _SLUG = r"^[a-z][a-z0-9]*$"
+_GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
 class ConfigError(Exception):
@@ -45,7 +46,7 @@ class Group(_Model):
     @field_validator("object_id")
     @classmethod
     def _guid(cls, value: str) -> str:
-        if not re.fullmatch(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", value):
+        if not _GUID.fullmatch(value):
             raise ValueError("must be an Entra object id (a GUID)")
         return value.lower()
 
@@ -156,6 +157,19 @@ class MonitoringSettings(_Model):
     log_retention_days: Annotated[int, Field(alias="logRetentionDays", ge=30, le=730)]
 
 
+class PowerBiSettings(_Model):
+    """The Power BI (Fabric) workspace that `insights deploy` publishes `powerbi/` to (insights/ops/powerbi.py)."""
+
+    workspace_id: Annotated[str, Field(alias="workspaceId")]
+
+    @field_validator("workspace_id")
+    @classmethod
+    def _guid(cls, value: str) -> str:
+        if not _GUID.fullmatch(value):
+            raise ValueError("must be the workspace's id (a GUID: app.powerbi.com/groups/<id>)")
+        return value.lower()
+
+
 class Settings(_Model):
     """Everything the program needs from the stack, typed."""
 
@@ -171,6 +185,7 @@ class Settings(_Model):
     synapse: SynapseSettings
     groups: Groups
     monitoring: MonitoringSettings
+    powerbi: PowerBiSettings | None = None  # no workspace: the deploy publishes no report
     # The on-prem SQL Server password: only ever an Output marked secret, never a plain value.
     source_password: Annotated[Any, Field(alias="sourcePassword", exclude=True)] = None
 

@@ -42,6 +42,7 @@ def plan(
     """Preview a stack offline: its resources, what each depends on, and the policy results (no cloud access)."""
     from insights.ops.plan import PlanError, build_plan, load_plan, plan_passes
     from insights.ops.plan_diff import diff_plans
+    from insights.ops.powerbi import describe_plan
 
     console = _console()
     try:
@@ -66,6 +67,8 @@ def plan(
             render_plan(document, screen, show_resources=False)
         else:
             render_plan(document, screen)
+        for line in describe_plan(document.get("powerbi"), stack):
+            screen.print(line, markup=False)
     console.print(summary_line(document), markup=False)
     if not plan_passes(document):
         raise _fail(console, f"stack {stack} breaks the security baseline (mandatory policies above)")
@@ -90,7 +93,7 @@ def deploy(
         raise _fail(console, str(exc)) from None
     console.print(
         f"deployed stack {stack}: triggers stopped {report.stopped or 'none'}, started {report.started or 'none'}; "
-        f"smoke test {report.smoke}",
+        f"Power BI {report.powerbi}; smoke test {report.smoke}",
         markup=False,
     )
 

@@ -5,7 +5,9 @@ deploy:  1 preflight (config valid and policies pass offline, Pulumi CLI and log
          2 stop the factory's started triggers (ADF refuses to update a started trigger)
          3 pulumi up, with the policy pack
          4 start the triggers the stack's config enables (retrying while ADF still provisions them)
-         5 smoke test: run pl_daily_master once and wait for it, then read one serving view through
+         5 publish the Power BI report (powerbi/) to the stack's workspace with fabric-cicd
+           (insights/ops/powerbi.py); a stack that names no workspace skips it
+         6 smoke test: run pl_daily_master once and wait for it, then read one serving view through
            the Synapse serverless endpoint
 destroy: 1 preflight (Pulumi CLI and login, Azure sign-in), 2 stop the started triggers,
          3 pulumi destroy, 4 in a non-production stack whose vault has no purge protection, purge the
@@ -28,6 +30,8 @@ from adf_pipelines import MASTER_PIPELINE
 from infra.factory import SELF_HOSTED_RUNTIME
 from infra.paths import REPO_ROOT
 from infra.settings import ConfigError, Settings, is_production, read_stack, stack_file_config
+from insights.credential import azure_credential
+from insights.ops import powerbi
 from insights.ops.azure import REQUIRED_PROVIDERS, AzureClient, AzureOpsError
 from insights.ops.plan import PlanError, build_plan, plan_passes, violations
 from insights.ops.pulumi_cli import PulumiCli, PulumiError
@@ -52,6 +56,7 @@ class Operator:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    credential: Callable[[], Any] = azure_credential  # for the calls made outside AzureClient (fabric-cicd)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class Report:
     steps: list[str] = field(default_factory=list)
     stopped: list[str] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
+    powerbi: str = "not run"
     smoke: str = "not run"  # passed | skipped: ... | not run
     pipeline_run_id: str | None = None
     view_rows: int | None = None
@@ -88,9 +94,9 @@ def stack_settings(stack: str, root: Path | None = None, require_secrets: bool =
         raise OpsFailure(f"{exc}\nnothing was changed") from None
 
 
-def check_config(stack: str, op: Operator, root: Path | None = None) -> None:
+def check_config(stack: str, op: Operator, root: Path | None = None) -> Settings:
     """The stack's config is valid and the program passes the policy pack: the offline plan, as a gate."""
-    stack_settings(stack, root, require_secrets=True)
+    settings = stack_settings(stack, root, require_secrets=True)
     try:
         plan = build_plan(stack, root=root, say=op.say)
     except PlanError as exc:
@@ -99,6 +105,7 @@ def check_config(stack: str, op: Operator, root: Path | None = None) -> None:
         problems = "\n".join(f"  {line}" for line in violations(plan))
         raise OpsFailure(f"stack {stack!r} breaks the security baseline:\n{problems}\nnothing was changed")
     op.say(f"config valid; {plan['summary']['resources']} resources pass all {plan['summary']['policies']} policies")
+    return settings
 
 
 def subscription_for(stack: str, outputs: Mapping[str, Any], env: Mapping[str, str], root: Path | None = None) -> str:
@@ -210,14 +217,14 @@ def deploy(
     timing = timing or Timing()
     report = Report(stack)
 
-    op.say(f"1/5 Preflight for stack {stack}")
-    check_config(stack, op, root)
+    op.say(f"1/6 Preflight for stack {stack}")
+    settings = check_config(stack, op, root)
     outputs = check_cloud(stack, op, root, require_providers=True)
 
-    op.say("2/5 Stopping the factory's started triggers (ADF refuses to update a started trigger)")
+    op.say("2/6 Stopping the factory's started triggers (ADF refuses to update a started trigger)")
     report.stopped = _stop(outputs, op, timing)
 
-    op.say(f"3/5 pulumi up --stack {stack} with the policy pack")
+    op.say(f"3/6 pulumi up --stack {stack} with the policy pack")
     try:
         op.pulumi.up(stack)
     except PulumiError as exc:
@@ -227,7 +234,7 @@ def deploy(
     except PulumiError as exc:
         raise OpsFailure(f"the stack is deployed, but its outputs could not be read: {exc}") from None
 
-    op.say("4/5 Starting the triggers the stack's config enables")
+    op.say("4/6 Starting the triggers the stack's config enables")
     triggers = _triggers(outputs)
     if triggers is not None:
         try:
@@ -245,11 +252,19 @@ def deploy(
                 f"Start it with `insights cloud triggers start --stack {stack}`"
             ) from None
 
+    try:
+        report.powerbi = powerbi.deploy_step("5/6", stack, settings, outputs, op.credential, op.say)
+    except (powerbi.PowerBiError, AzureOpsError) as exc:
+        raise OpsFailure(
+            f"the stack is deployed, but the Power BI report was not published: {exc}. "
+            f"Fix the cause and run `insights deploy --stack {stack}` again (publishing again is safe)"
+        ) from None
+
     if not smoke:
-        op.say("5/5 Smoke test skipped (--no-smoke)")
+        op.say("6/6 Smoke test skipped (--no-smoke)")
         report.smoke = "skipped: --no-smoke"
         return report
-    op.say("5/5 Smoke test")
+    op.say("6/6 Smoke test")
     smoke_test(stack, outputs, op, timing, report)
     return report
 

@@ -7,7 +7,9 @@ checks the config file for secrets kept in plain text. The result is one JSON-re
 - `resources`: each with a `key` (its URN without stack and project, so plans of two stacks or two
   commits line up), type, name, parent, what it depends on, its key properties and every input (secrets
   shown as `[secret]`, long texts such as SQL scripts or the wheel's bytes as a digest);
-- `policies` and `configProblems`; `outputs` (secret ones masked); a `summary`.
+- `policies` and `configProblems`; `outputs` (secret ones masked); a `summary`;
+- `powerbi`: what the deploy would publish to the stack's Power BI workspace (insights/ops/powerbi.py), or
+  null when the stack names none; its parameter values are the offline outputs'.
 
 Comparing two plans is `insights/ops/plan_diff.py`; drawing them for people is the command's
 (`insights/ops/cli.py`).
@@ -30,6 +32,7 @@ from infra.policies import plain_secrets_in_config
 from infra.policies.evaluate import evaluate
 from infra.roles import role_of
 from infra.settings import NAMESPACE, SECRET_KEYS, ConfigError, read_stack, stack_file_config
+from insights.ops.powerbi import PowerBiError, publish_plan
 
 PLAN_FORMAT = 1
 SECRET = "[secret]"
@@ -159,7 +162,7 @@ def build_plan(
     """Run the program for `stack` under mocks and return the plan document (see the module's docstring)."""
     root = root or REPO_ROOT
     try:
-        read_stack(stack, root)
+        settings = read_stack(stack, root)
         config_problems = plain_secrets_in_config(stack_file_config(stack, root))
     except ConfigError as exc:
         raise PlanError(str(exc)) from None
@@ -177,6 +180,10 @@ def build_plan(
         raise PlanError(f"the program failed for stack {stack!r}: {type(exc).__name__}: {exc}") from exc
     say(f"Declared {len(run.resources)} resources; checking them against the policy pack…")
     results = evaluate(run.resources)
+    try:
+        powerbi = publish_plan(settings, stack, run.outputs)  # with the offline outputs' values
+    except PowerBiError as exc:
+        raise PlanError(str(exc)) from None
 
     keys = {r.urn: resource_key(r.urn) for r in run.resources}
     resources = []
@@ -206,6 +213,7 @@ def build_plan(
         "outputs": outputs,
         "policies": [r.to_dict() for r in results],
         "configProblems": config_problems,
+        "powerbi": powerbi,
         "summary": {
             "resources": len(resources),
             "byType": dict(sorted(Counter(r["type"] for r in resources).items())),

@@ -87,6 +87,13 @@ def test_a_bad_group_object_id_is_named() -> None:
     assert f"{NS}:groups.analysts.objectId: must be an Entra object id (a GUID)" in fails(dev_config(groups=groups))
 
 
+def test_a_power_bi_workspace_is_optional_and_must_be_a_workspace_id() -> None:
+    assert read_stack("dev").powerbi is None  # the committed stacks publish no report
+    expected = f"{NS}:powerbi.workspaceId: must be the workspace's id (a GUID: app.powerbi.com/groups/<id>)"
+    assert expected in fails(dev_config(powerbi={"workspaceId": "Customer Insights"}))
+    assert f"{NS}:powerbi.workspace: is not a known key" in fails(dev_config(powerbi={"workspace": "x"}))
+
+
 def test_a_misspelt_key_is_an_error_not_ignored() -> None:
     config = dev_config()
     config[f"{NS}:jobClustr"] = config[f"{NS}:jobCluster"]

@@ -4,9 +4,11 @@ clear message that leaves the stack as it was."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+import requests
 import typer
 from typer.testing import CliRunner
 
@@ -15,6 +17,8 @@ from insights.ops import cli as ops_cli
 from insights.ops import deploy as deploy_module
 from insights.ops.azure import AzureOpsError, PermissionDeniedError, SignInError
 from insights.ops.deploy import Operator, OpsFailure, Timing, deploy, destroy
+from tests.ops.conftest import write_stack
+from tests.ops.fake_fabric import FakeCredential, FakeFabric
 from tests.ops.fakes import SUBSCRIPTION, FakeAzure, FakePulumiProcess, outputs, pulumi
 
 POLICY_PACK = str(REPO_ROOT / "infra" / "policies")
@@ -112,7 +116,7 @@ def test_deploy_runs_every_step_in_order(deployed_root: Path) -> None:
     # pulumi up deploys into the subscription the preflight checked
     assert world.process.envs[3]["ARM_SUBSCRIPTION_ID"] == SUBSCRIPTION
     assert world.azure.triggers == {"tr_daily": "Started"}
-    assert "5/5 Smoke test" in world.said
+    assert "6/6 Smoke test" in world.said
 
 
 def test_a_stack_whose_config_disables_the_trigger_leaves_it_stopped(deployed_root: Path) -> None:
@@ -318,6 +322,77 @@ def test_not_logged_in_to_pulumi(deployed_root: Path) -> None:
         deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
     assert "not logged in to a Pulumi backend: run `pulumi login`" in str(failure.value)
     assert world.journal == [("pulumi", "version"), ("pulumi", "whoami")]
+
+
+# --- the Power BI step --------------------------------------------------------------------------
+
+WORKSPACE = "5b0a7c1e-2d3f-4a5b-8c6d-7e8f9a0b1c2d"
+
+
+@pytest.fixture
+def powerbi_root(tmp_path: Path, deployed_root: Path) -> Path:
+    """The deployed stack files, prod naming a Power BI workspace."""
+
+    def with_workspace(config: dict) -> None:
+        config["customer-insights:sourcePassword"] = {"secure": "v1:c2VjcmV0:ZW5jcnlwdGVk"}
+        config["customer-insights:powerbi"] = {"workspaceId": WORKSPACE}
+
+    write_stack(tmp_path, "prod", with_workspace, like="prod")
+    shutil.copy(deployed_root / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    return tmp_path
+
+
+@pytest.fixture
+def fabric(monkeypatch: pytest.MonkeyPatch) -> FakeFabric:
+    fake = FakeFabric(WORKSPACE)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", fake.send)
+    return fake
+
+
+def test_a_stack_without_a_power_bi_workspace_says_so_in_one_line_and_publishes_nothing(deployed_root: Path) -> None:
+    world = World("prod")
+    op = world.operator()
+    op.credential = lambda: pytest.fail("no credential is made when nothing is published")
+    report = deploy("prod", op, smoke=False, timing=TIMING, root=deployed_root)
+    assert [line for line in world.said if "Power BI" in line] == [
+        "5/6 Power BI report not published: Pulumi.prod.yaml names no workspace (powerbi.workspaceId)"
+    ]
+    assert report.powerbi == "not published (no workspace)"
+
+
+def test_a_stack_with_a_workspace_publishes_after_the_triggers_and_before_the_smoke_test(
+    powerbi_root: Path, fabric: FakeFabric
+) -> None:
+    world = World("prod")
+    op = world.operator()
+    op.credential = FakeCredential
+    report = deploy("prod", op, timing=TIMING, root=powerbi_root)
+
+    assert report.powerbi == "published SemanticModel CustomerInsights, Report CustomerInsights"
+    said = world.said
+    publishing = said.index(f"5/6 Publishing powerbi/ to Power BI workspace {WORKSPACE} with fabric-cicd")
+    published = said.index("  fabric-cicd: ->Published Report 'CustomerInsights'")
+    assert said.index("4/6 Starting the triggers the stack's config enables") < publishing < published
+    assert published < said.index("6/6 Smoke test")
+    model = fabric.created("SemanticModel").parts()["definition/expressions.tmdl"]
+    assert '"syn-cip-prod-abcde-ondemand.sql.azuresynapse.net"' in model  # the outputs after pulumi up
+
+
+def test_a_refused_publish_fails_the_deploy_saying_the_stack_is_deployed(
+    powerbi_root: Path, fabric: FakeFabric
+) -> None:
+    fabric.refuse = 403
+    world = World("prod")
+    op = world.operator()
+    op.credential = FakeCredential
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", op, timing=TIMING, root=powerbi_root)
+    assert str(failure.value).startswith(
+        f"the stack is deployed, but the Power BI report was not published: publishing to Power BI workspace "
+        f"{WORKSPACE} failed: "
+    )
+    assert "run `insights deploy --stack prod` again" in str(failure.value)
+    assert ("azure", "run_pipeline", "adf-cip-prod-abcde", "pl_daily_master") not in world.journal  # no smoke test
 
 
 # --- destroy -----------------------------------------------------------------------------------

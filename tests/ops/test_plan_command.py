@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import typer
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, load_plan
 from insights.ops.plan_diff import diff_plans
+from insights.ops.powerbi import describe_plan
 from tests.ops.conftest import write_stack
 
 ACCOUNT_KEY = "insights:lake:Lake$azure-native:storage:StorageAccount::lake-account"
@@ -108,6 +110,7 @@ def test_the_command_draws_a_tree_for_people(app: typer.Typer) -> None:
     assert "factory-factory azure-native:datafactory:Factory" in result.stdout
     assert "depends on:" in result.stdout
     assert "role-assignments-least-privilege" in result.stdout
+    assert "Power BI: Pulumi.prod.yaml names no workspace (powerbi.workspaceId): nothing is published" in result.stdout
     assert "stack prod:" in result.stderr
 
 
@@ -207,3 +210,24 @@ def test_load_plan_explains_a_missing_file(tmp_path: Path) -> None:
         assert "does not exist" in str(exc)
     else:
         raise AssertionError
+
+
+def test_the_plan_lists_what_the_deploy_would_publish_to_power_bi(tmp_path: Path, ops_artifacts: Path) -> None:
+    workspace = "5b0a7c1e-2d3f-4a5b-8c6d-7e8f9a0b1c2d"
+    write_stack(tmp_path, "qa", lambda config: config.update({"customer-insights:powerbi": {"workspaceId": workspace}}))
+    plan = build_plan("qa", root=tmp_path, artifacts_root=ops_artifacts)
+    server = plan["outputs"]["synapseServerlessEndpoint"]
+    assert re.fullmatch(r"syn-cip-dev-[a-z0-9]{5}-ondemand\.sql\.azuresynapse\.net", server)
+    assert plan["powerbi"] == {
+        "workspaceId": workspace,
+        "environment": "qa",
+        "items": [
+            {"type": "SemanticModel", "name": "CustomerInsights", "folder": "CustomerInsights.SemanticModel"},
+            {"type": "Report", "name": "CustomerInsights", "folder": "CustomerInsights.Report"},
+        ],
+        "parameters": {"SynapseServer": server, "SynapseDatabase": "insights"},
+    }
+    assert describe_plan(plan["powerbi"], "qa") == [
+        f"Power BI: would publish SemanticModel CustomerInsights, Report CustomerInsights to workspace {workspace} "
+        f"with SynapseServer={server}, SynapseDatabase=insights"
+    ]
