@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infra.paths import REPO_ROOT
 
@@ -27,6 +27,17 @@ NAMESPACE = "customer-insights"
 
 _SLUG = r"^[a-z][a-z0-9]*$"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+
+
+def _guid(what: str) -> AfterValidator:
+    """A GUID (kept lower-case); otherwise the error says it must be `what`."""
+
+    def check(value: str) -> str:
+        if not _GUID.fullmatch(value):
+            raise ValueError(f"must be {what} (a GUID)")
+        return value.lower()
+
+    return AfterValidator(check)
 
 
 class ConfigError(Exception):
@@ -41,14 +52,7 @@ class Group(_Model):
     """An Entra ID group: its display name (used in SQL) and its object id (used in role assignments)."""
 
     name: Annotated[str, Field(min_length=1, max_length=128)]
-    object_id: Annotated[str, Field(alias="objectId")]
-
-    @field_validator("object_id")
-    @classmethod
-    def _guid(cls, value: str) -> str:
-        if not _GUID.fullmatch(value):
-            raise ValueError("must be an Entra object id (a GUID)")
-        return value.lower()
+    object_id: Annotated[str, Field(alias="objectId"), _guid("an Entra object id")]
 
 
 class Groups(_Model):
@@ -160,14 +164,9 @@ class MonitoringSettings(_Model):
 class PowerBiSettings(_Model):
     """The Power BI (Fabric) workspace that `insights deploy` publishes `powerbi/` to (insights/ops/powerbi.py)."""
 
-    workspace_id: Annotated[str, Field(alias="workspaceId")]
-
-    @field_validator("workspace_id")
-    @classmethod
-    def _guid(cls, value: str) -> str:
-        if not _GUID.fullmatch(value):
-            raise ValueError("must be the workspace's id (a GUID: app.powerbi.com/groups/<id>)")
-        return value.lower()
+    workspace_id: Annotated[
+        str, Field(alias="workspaceId"), _guid("the workspace's id, from app.powerbi.com/groups/<id>")
+    ]
 
 
 class Settings(_Model):

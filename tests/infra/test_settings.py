@@ -89,7 +89,7 @@ def test_a_bad_group_object_id_is_named() -> None:
 
 def test_a_power_bi_workspace_is_optional_and_must_be_a_workspace_id() -> None:
     assert read_stack("dev").powerbi is None  # the committed stacks publish no report
-    expected = f"{NS}:powerbi.workspaceId: must be the workspace's id (a GUID: app.powerbi.com/groups/<id>)"
+    expected = f"{NS}:powerbi.workspaceId: must be the workspace's id, from app.powerbi.com/groups/<id> (a GUID)"
     assert expected in fails(dev_config(powerbi={"workspaceId": "Customer Insights"}))
     assert f"{NS}:powerbi.workspace: is not a known key" in fails(dev_config(powerbi={"workspace": "x"}))
 
