@@ -4,6 +4,7 @@ clear message that leaves the stack as it was."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -376,6 +377,10 @@ def test_a_stack_with_a_workspace_publishes_after_the_triggers_and_before_the_sm
     assert published < said.index("6/6 Smoke test")
     model = fabric.created("SemanticModel").parts()["definition/expressions.tmdl"]
     assert '"syn-cip-prod-abcde-ondemand.sql.azuresynapse.net"' in model  # the outputs after pulumi up
+    sent = [json.dumps(s.body) for s in fabric.sent] + [
+        t for s in fabric.sent if s.method == "POST" for t in s.parts().values()
+    ]
+    assert [text for text in sent if "ZW5jcnlwdGVk" in text or "fake-fabric-token" in text] == []  # no secret
 
 
 def test_a_refused_publish_fails_the_deploy_saying_the_stack_is_deployed(
