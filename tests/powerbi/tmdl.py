@@ -80,6 +80,8 @@ def parse(text: str, source: str = "<tmdl>") -> list[TmdlObject]:
         line, where = lines[i], f"{source}:{i + 1}"
         i += 1
         if not line.strip():
+            if description:
+                raise TmdlError(f"{where}: a /// description must stand right above an object declaration")
             continue
         depth = _indent(line, where)
         content = line.strip()
