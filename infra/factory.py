@@ -1,9 +1,10 @@
 """The data factory: identity, self-hosted runtime, linked services, the artifacts, the daily trigger.
 
 Linked services and the trigger are written with pulumi-azure-native's `*Args` classes, whose keys
-reach Azure as ADF's camelCase; datasets and pipelines are the JSON files of `adf_pipelines/`, sent as
-they are. Environment values (the lake URL, the Databricks job ids) reach the pipelines only as factory
-global parameters, so the JSON files stay environment-free.
+reach Azure as ADF's camelCase; datasets and pipelines are the JSON files of `adf_pipelines/`, read by
+`adf_pipelines.load_factory` and converted to the SDK's shape by `infra.adf_artifacts`. Environment
+values (the lake URL, the Databricks job ids) reach the pipelines only as factory global parameters, so
+the JSON files stay environment-free.
 
 azure-native cannot start or stop a trigger, and ADF refuses to update a started one: stopping the
 triggers before `pulumi up` and starting them after is a step of `insights deploy` (insights/ops/triggers.py).
@@ -17,8 +18,17 @@ from pathlib import Path
 import pulumi
 import pulumi_azure_native.datafactory as adf
 
-from adf_pipelines import LINKED_SERVICES, LS_DATABRICKS, LS_KEYVAULT, LS_LAKE, LS_SOURCE, MASTER_PIPELINE
-from infra.adf_artifacts import ArtifactError, load_artifacts, pipeline_args
+from adf_pipelines import (
+    LINKED_SERVICES,
+    LS_DATABRICKS,
+    LS_KEYVAULT,
+    LS_LAKE,
+    LS_SOURCE,
+    MASTER_PIPELINE,
+    FactoryError,
+    load_factory,
+)
+from infra.adf_artifacts import dataset_properties, pipeline_args
 from infra.naming import Naming
 from infra.settings import SourceSettings, TriggerSettings
 
@@ -48,9 +58,17 @@ class Factory(pulumi.ComponentResource):
     def __init__(self, name: str, args: FactoryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("insights:factory:Factory", name, {}, opts)
         # Read and check the artifacts first: a broken file fails the preview before anything else.
-        artifacts = load_artifacts(args.artifacts_dir, LINKED_SERVICES)
-        if MASTER_PIPELINE not in {p.name for p in artifacts.pipelines}:
-            raise ArtifactError(f"{args.artifacts_dir}/pipeline/{MASTER_PIPELINE}.json is missing: the trigger runs it")
+        artifacts = load_factory(args.artifacts_dir)
+        for service, files in artifacts.linked_service_users().items():
+            if service not in LINKED_SERVICES:
+                raise FactoryError(
+                    f"{args.artifacts_dir}/{files[0]}: linked service {service!r} is not one the factory defines "
+                    f"({', '.join(sorted(LINKED_SERVICES))})"
+                )
+        if MASTER_PIPELINE not in artifacts.pipelines:
+            raise FactoryError(f"{args.artifacts_dir}/pipeline/{MASTER_PIPELINE}.json is missing: the trigger runs it")
+        datasets = {dataset: dataset_properties(artifacts, dataset) for dataset in sorted(artifacts.datasets)}
+        pipelines = {pipeline: pipeline_args(artifacts, pipeline) for pipeline in artifacts.call_order()}
 
         child = pulumi.ResourceOptions(parent=self)
         self.factory = adf.Factory(
@@ -140,23 +158,23 @@ class Factory(pulumi.ComponentResource):
         }
 
         self.datasets: dict[str, adf.Dataset] = {}
-        for dataset in artifacts.datasets:
-            self.datasets[dataset.name] = adf.Dataset(
-                f"{name}-{dataset.name}",
-                dataset_name=dataset.name,
-                properties=dataset.properties,
+        for dataset, properties in datasets.items():
+            self.datasets[dataset] = adf.Dataset(
+                f"{name}-{dataset}",
+                dataset_name=dataset,
+                properties=properties,
                 **scoped,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.linked_services.values())),
             )
 
         self.pipelines: dict[str, adf.Pipeline] = {}
-        for pipeline in artifacts.pipelines:
+        for pipeline, pipeline_inputs in pipelines.items():
             depends = [*self.datasets.values(), *self.linked_services.values()]
-            depends += [self.pipelines[ref] for ref in pipeline.references]
-            self.pipelines[pipeline.name] = adf.Pipeline(
-                f"{name}-{pipeline.name}",
-                pipeline_name=pipeline.name,
-                **pipeline_args(pipeline.properties),
+            depends += [self.pipelines[called] for called in artifacts.runs(pipeline)]
+            self.pipelines[pipeline] = adf.Pipeline(
+                f"{name}-{pipeline}",
+                pipeline_name=pipeline,
+                **pipeline_inputs,
                 **scoped,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
             )
