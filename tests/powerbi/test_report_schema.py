@@ -2,7 +2,8 @@
 
 The schemas are Microsoft's own files in `../shared/schemas/microsoft-fabric/` (their URLs cannot be reached
 from the build machines); `$ref`s between them are resolved from that folder through a `referencing`
-registry whose retriever refuses anything else, so validation never goes to the network.
+registry whose retriever refuses anything else, so validation never goes to the network. The last test
+checks that the report holds the web dashboard's cards, slicers and charts.
 """
 
 from __future__ import annotations
@@ -101,3 +102,32 @@ def test_a_schema_outside_the_local_copy_is_refused_not_fetched(registry, tmp_pa
         f"page.json: $schema {BASE_URL}fabric/item/report/definition/page/9.9.9/schema.json is not among "
         f"Microsoft's schemas in {SCHEMAS}"
     ]
+
+
+def test_the_report_tells_the_dashboards_story():
+    """The web dashboard's cards, filters and charts (docs/serving.md), each bound to the model's fields."""
+    visuals = {}
+    for path in sorted((REPORT / "definition" / "pages").rglob("visual.json")):
+        visual = json.loads(path.read_text(encoding="utf-8"))["visual"]
+        roles = {
+            role: [next(iter(p["field"].values()))["Property"] for p in state["projections"]]
+            for role, state in visual["query"]["queryState"].items()
+        }
+        visuals.setdefault(visual["visualType"], []).append(roles)
+    shares = [f"{g} {k} Share" for k in ("Customer", "Revenue") for g in ("Female", "Male", "Unknown")]
+    assert sorted(roles["Values"][0] for roles in visuals["card"]) == [
+        "Customers",
+        "Orders",
+        "Products Sold",
+        "Revenue",
+    ]
+    assert visuals["multiRowCard"] == [{"Values": shares}]
+    assert sorted(roles["Values"][0] for roles in visuals["slicer"]) == ["category", "date", "gender"]
+    assert visuals["lineChart"] == [{"Category": ["date"], "Y": ["Revenue", "Products Sold"]}]
+    assert visuals["clusteredBarChart"] == [{"Category": ["category"], "Series": ["gender"], "Y": ["Revenue"]}]
+    assert visuals["pieChart"] == [{"Category": ["gender"], "Y": ["Customers"]}] * 4
+    pies = []
+    for path in (REPORT / "definition" / "pages").rglob("pie_*/visual.json"):
+        (only,) = json.loads(path.read_text(encoding="utf-8"))["filterConfig"]["filters"]
+        pies.append(only["filter"]["Where"][0]["Condition"]["In"]["Values"][0][0]["Literal"]["Value"])
+    assert sorted(pies) == ["'Accessories'", "'Bikes'", "'Clothing'", "'Components'"]  # one pie per category
