@@ -39,6 +39,7 @@ class DashboardState:
     grain: str
     trend: list[TrendPoint]
     category_gender: list[CategoryGender]
+    revenue_share: dict[str, Decimal]  # gender -> its revenue over the filter's revenue (exact; empty: no revenue)
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def state(source: ServingSource, filters: KpiFilter, grain: str = "month") -> Da
         )
         for category, gender in cells
     ]
-    return DashboardState(kpis, grain, trend, category_gender)
+    total = Decimal(figures.revenue() or 0)
+    revenue_share = {g: Decimal(figures.revenue("gender", gender=g) or 0) / total for g in GENDERS} if total else {}
+    return DashboardState(kpis, grain, trend, category_gender, revenue_share)
 
 
 def _gender_order(gender: str) -> int:

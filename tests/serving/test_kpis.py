@@ -204,3 +204,7 @@ def test_the_dashboard_state_equals_plain_python_figures(random_lake, grain: str
         for key, v in sorted(cells.items(), key=lambda kv: (kv[0][0], GENDERS.index(kv[0][1])))
     ]
     assert current.kpis == compute_kpis(lake, filters)
+    revenue = sum((r["line_total"] for r in rows), Decimal(0))
+    assert current.revenue_share == {
+        g: sum((r["line_total"] for r in rows if r["gender"] == g), Decimal(0)) / revenue for g in GENDERS
+    }
