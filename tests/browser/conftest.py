@@ -38,24 +38,32 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture(scope="session")
-def dashboard_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
-    customers = many_customers(40)
-    lines = random_lines(seed=3, n_orders=250, customers=customers, products=PRODUCTS)
-    lake = write_gold(tmp_path_factory.mktemp("browser") / "lake", lines, customers, PRODUCTS)
-    return lake, fct_rows(lines, customers, PRODUCTS)
+def seeded_gold(folder: Path, seed: int, n_orders: int, n_customers: int, products=PRODUCTS) -> tuple[Path, list]:
+    """Gold Delta tables of seeded order lines under `folder`, and the fact rows worked out in plain Python."""
+    customers = many_customers(n_customers)
+    lines = random_lines(seed=seed, n_orders=n_orders, customers=customers, products=products)
+    return write_gold(folder / "lake", lines, customers, products), fct_rows(lines, customers, products)
 
 
-@pytest.fixture(scope="session")
-def dashboard_url(dashboard_lake) -> Iterator[str]:
-    lake, _ = dashboard_lake
+def serve(lake: Path) -> Iterator[str]:
+    """The dashboard over the local views of `lake`, on a free port; yields its URL."""
     with DashboardServer(create_app(LocalViews(lake)), port=0) as server:
         yield server.url
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1366, "height": 1500})
+@pytest.fixture(scope="session")
+def dashboard_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    return seeded_gold(tmp_path_factory.mktemp("browser"), seed=3, n_orders=250, n_customers=40)
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(dashboard_lake) -> Iterator[str]:
+    yield from serve(dashboard_lake[0])
+
+
+def open_page(browser, width: int, height: int) -> Iterator:
+    """A fresh page of this size; on closing it, no script error may have happened in it."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []
@@ -63,3 +71,8 @@ def page(browser):
     yield page
     context.close()
     assert not errors, f"errors in the page: {errors}"
+
+
+@pytest.fixture
+def page(browser):
+    yield from open_page(browser, 1366, 1500)

@@ -17,13 +17,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from serving.conftest import GENDERS, PRODUCTS, fct_rows, many_customers, random_lines, write_gold
+from serving.conftest import GENDERS, PRODUCTS
 
-from dashboard import DashboardServer, create_app
-from insights.serving import LocalViews
 from insights.serving.kpis import KpiFilter
 
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, open_page, seeded_gold, serve
 from .test_dashboard import check_charts, plotted, sales, wait_for
 
 WIDTHS = {"desktop": 1366, "phone": 420}
@@ -33,29 +31,19 @@ GRAPHS = ("chart-trend", "chart-category", "chart-pies")
 @pytest.fixture(scope="module")
 def big_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     products = [replace(p, list_price=p.list_price * 1000) for p in PRODUCTS]
-    customers = many_customers(60)
-    lines = random_lines(seed=11, n_orders=300, customers=customers, products=products)
-    lake = write_gold(tmp_path_factory.mktemp("layout") / "lake", lines, customers, products)
-    return lake, fct_rows(lines, customers, products)
+    return seeded_gold(tmp_path_factory.mktemp("layout"), seed=11, n_orders=300, n_customers=60, products=products)
 
 
 @pytest.fixture(scope="module")
 def big_url(big_lake) -> Iterator[str]:
-    with DashboardServer(create_app(LocalViews(big_lake[0])), port=0) as server:
-        yield server.url
+    yield from serve(big_lake[0])
 
 
 @pytest.fixture(params=list(WIDTHS))
 def screen(request, browser):
     """A page at one of the two widths, and that width's name."""
-    context = browser.new_context(viewport={"width": WIDTHS[request.param], "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page, request.param
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
+    for page in open_page(browser, WIDTHS[request.param], 900):
+        yield page, request.param
 
 
 def boxes(page, selector: str) -> list[dict]:
