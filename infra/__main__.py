@@ -74,6 +74,7 @@ databricks = Databricks(
         wheel=wheel,
         cluster=settings.job_cluster,
         alert_email=settings.monitoring.alert_email,
+        metastore_id=settings.databricks.metastore_id,
     ),
 )
 factory = Factory(
@@ -137,7 +138,7 @@ catalog = LakeCatalog(
         connector_id=databricks.connector_id,
         lake_account_name=lake.account_name,
     ),
-    opts=pulumi.ResourceOptions(depends_on=[access]),
+    opts=pulumi.ResourceOptions(depends_on=[access, *filter(None, [databricks.metastore_assignment])]),
 )
 serving = ServingDatabase(
     "serving",

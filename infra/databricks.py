@@ -3,7 +3,14 @@
 Azure resources (workspace, access connector) come from pulumi-azure-native; what lives inside the
 workspace (storage credential, external locations, the wheel file, the jobs) comes from
 pulumi-databricks through a provider built from the new workspace. The workspace must be enabled for
-Unity Catalog (new workspaces are, through automatic metastore assignment).
+Unity Catalog: with `databricks.metastoreId` in the stack the program assigns it to that metastore, otherwise
+it relies on Databricks' automatic assignment (the deploy's preflight checks the region has a metastore).
+
+The provider signs in with `auth_type = "azure-cli"` and the workspace's Azure resource id. That is the Azure
+management-token path of the Databricks SDK (databricks-sdk-go, config/auth_azure_cli.go): besides the
+Databricks token it sends `X-Databricks-Azure-SP-Management-Token`, so an identity with Contributor on the
+workspace resource that is not yet a member of a brand-new workspace is added as its admin. `github-oidc-azure`
+sends no management token (config/auth_azure_github_oidc.go) and would be refused by a new workspace.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from infra.wheel import Wheel, WheelBuildError
 from insights_jobs import ENTRY_POINTS as JOBS
 
 WHEEL_FOLDER = "/Shared/customer-insights/wheels"
+# The provider's sign-in: the Azure CLI's session, with the management token (see the module docstring).
+AUTH_TYPE = "azure-cli"
 JOB_CLUSTER_KEY = "job_cluster"
 # Every Delta table Synapse serverless reads must stay at reader version 1: no deletion vectors,
 # whatever the workspace's default for new tables is. The jobs set it per table too.
@@ -51,6 +60,7 @@ class DatabricksArgs:
     wheel: Wheel
     cluster: JobClusterSettings
     alert_email: str
+    metastore_id: str | None = None
 
 
 def _new_cluster(cluster: JobClusterSettings, tags: dict[str, str]) -> dbx.JobJobClusterNewClusterArgs:
@@ -107,10 +117,21 @@ class Databricks(pulumi.ComponentResource):
         self.provider = dbx.Provider(
             f"{name}-provider",
             host=self.workspace.workspace_url.apply(lambda u: f"https://{u}"),
+            auth_type=AUTH_TYPE,
             azure_workspace_resource_id=self.workspace.id,
             opts=child,
         )
         in_workspace = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.metastore_assignment = (
+            dbx.MetastoreAssignment(
+                f"{name}-metastore",
+                metastore_id=args.metastore_id,
+                workspace_id=self.workspace.workspace_id.apply(int),
+                opts=in_workspace,
+            )
+            if args.metastore_id
+            else None
+        )
 
         wheel = args.wheel
         scripts = wheel.console_scripts()

@@ -156,6 +156,20 @@ class SynapseSettings(_Model):
         return rules
 
 
+class DatabricksSettings(_Model):
+    """Unity Catalog: the region's metastore to assign the workspace to. Unset, the workspace relies on
+    Databricks' automatic assignment (the preflight checks that the region has a metastore either way)."""
+
+    metastore_id: Annotated[str | None, Field(alias="metastoreId")] = None
+
+    @field_validator("metastore_id")
+    @classmethod
+    def _uuid(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}", value.lower()):
+            raise ValueError("must be a metastore id (a UUID, `databricks metastores list`)")
+        return value.lower() if value else None
+
+
 class MonitoringSettings(_Model):
     alert_email: Annotated[str, Field(alias="alertEmail", pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
     log_retention_days: Annotated[int, Field(alias="logRetentionDays", ge=30, le=730)]
@@ -185,6 +199,7 @@ class Settings(_Model):
     groups: Groups
     monitoring: MonitoringSettings
     powerbi: PowerBiSettings | None = None  # no workspace: the deploy publishes no report
+    databricks: DatabricksSettings = DatabricksSettings()
     # The on-prem SQL Server password: only ever an Output marked secret, never a plain value.
     source_password: Annotated[Any, Field(alias="sourcePassword", exclude=True)] = None
 

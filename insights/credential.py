@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 GITHUB_AUDIENCE = "api://AzureADTokenExchange"
 GITHUB_URL = "ACTIONS_ID_TOKEN_REQUEST_URL"
 GITHUB_TOKEN = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+
+# What the Databricks provider asks the az CLI for (auth type azure-cli): a token for Azure Databricks and one
+# for Azure management, which lets a service principal into a workspace it is not yet a member of.
+AZ_CLI_RESOURCES = ("2ff814a6-3304-4ab8-85cb-cd0e6f879c1d", "https://management.core.windows.net/")
 
 LOCAL_HINT = "sign in with `az login` (then `az account set -s <subscription>`)"
 CI_HINT = (
@@ -110,3 +115,47 @@ def azure_credential(env: Mapping[str, str] | None = None, **kwargs: Any) -> Any
     from azure.identity import DefaultAzureCredential
 
     return _Translating(DefaultAzureCredential(exclude_interactive_browser_credential=True, **kwargs), LOCAL_HINT)
+
+
+def _run_az(args: Sequence[str]) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), capture_output=True, text=True, check=False)
+
+
+def renew_az_cli(
+    env: Mapping[str, str] | None = None, run: Callable[[Sequence[str]], subprocess.CompletedProcess] = _run_az
+) -> bool:
+    """Under GitHub Actions, sign the az CLI in again with a fresh GitHub assertion; False elsewhere (no-op).
+
+    The Databricks provider signs in through the az CLI, which cannot renew the assertion `azure/login` gave it.
+    Run just before `pulumi up`: the CLI is signed in anew and holds the provider's two tokens for their
+    lifetime (an hour or more), so the provider finds them however late in the deploy it starts.
+    """
+    env = os.environ if env is None else env
+    if not under_github_actions(env):
+        return False
+    client_id = env.get("AZURE_CLIENT_ID") or env.get("ARM_CLIENT_ID")
+    tenant_id = env.get("AZURE_TENANT_ID") or env.get("ARM_TENANT_ID")
+    subscription = env.get("AZURE_SUBSCRIPTION_ID") or env.get("ARM_SUBSCRIPTION_ID")
+    if not (client_id and tenant_id and subscription):
+        raise SignInError(
+            "under GitHub Actions the deploying identity is unknown: set AZURE_CLIENT_ID, AZURE_TENANT_ID and "
+            "AZURE_SUBSCRIPTION_ID (or their ARM_ names) in the job's env"
+        )
+    assertion = github_oidc_token(env[GITHUB_URL], env[GITHUB_TOKEN])
+    commands = [
+        ["az", "login", "--service-principal", "--username", client_id, "--tenant", tenant_id,
+         "--federated-token", assertion, "--output", "none"],
+        ["az", "account", "set", "--subscription", subscription],
+        *(["az", "account", "get-access-token", "--resource", resource, "--output", "none"]
+          for resource in AZ_CLI_RESOURCES),
+    ]  # fmt: skip
+    for command in commands:
+        try:
+            done = run(command)
+        except OSError as exc:
+            raise SignInError(f"the az CLI is needed by the Databricks provider and did not run ({exc})") from exc
+        if done.returncode != 0:
+            shown = " ".join("<github-oidc-token>" if part == assertion else part for part in command[:5])
+            detail = " ".join((done.stderr or done.stdout or "").split())[:300]
+            raise SignInError(f"`{shown} ...` failed ({detail}); {CI_HINT}")
+    return True

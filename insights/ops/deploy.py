@@ -30,7 +30,7 @@ from adf_pipelines import MASTER_PIPELINE
 from infra.factory import SELF_HOSTED_RUNTIME
 from infra.paths import REPO_ROOT
 from infra.settings import ConfigError, Settings, is_production, read_stack, stack_file_config
-from insights.credential import azure_credential
+from insights.credential import SignInError, azure_credential, renew_az_cli
 from insights.ops import powerbi
 from insights.ops.azure import REQUIRED_PROVIDERS, AzureClient, AzureOpsError
 from insights.ops.plan import PlanError, build_plan, plan_passes, violations
@@ -220,6 +220,11 @@ def deploy(
     op.say(f"1/6 Preflight for stack {stack}")
     settings = check_config(stack, op, root)
     outputs = check_cloud(stack, op, root, require_providers=True)
+    try:
+        if renew_az_cli(op.env):
+            op.say("az CLI signed in anew with a fresh GitHub OIDC token (the Databricks provider signs in through it)")
+    except SignInError as exc:
+        raise OpsFailure(f"{exc}; nothing was changed") from None
 
     op.say("2/6 Stopping the factory's started triggers (ADF refuses to update a started trigger)")
     report.stopped = _stop(outputs, op, timing)

@@ -5,6 +5,7 @@ transport that answers the token request azure-identity sends (the real thing is
 from __future__ import annotations
 
 import json
+import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +15,7 @@ import pytest
 import requests
 from azure.core.pipeline.transport import HttpTransport, RequestsTransportResponse
 
-from insights.credential import GITHUB_AUDIENCE, SignInError, azure_credential, github_oidc_token
+from insights.credential import GITHUB_AUDIENCE, SignInError, azure_credential, github_oidc_token, renew_az_cli
 
 ARM = "https://management.azure.com/.default"
 SQL = "https://database.windows.net/.default"
@@ -156,3 +157,34 @@ def test_the_github_fetch_adds_the_audience_to_the_url_as_github_documents(githu
     url, issued = github
     assert github_oidc_token(url, "request-token") == "github-oidc-1"
     assert issued[0]["audience"] == "api://AzureADTokenExchange"
+
+
+def test_under_actions_the_az_cli_is_signed_in_anew_and_holds_the_databricks_provider_s_tokens(github) -> None:
+    url, issued = github
+    ran: list[list[str]] = []
+
+    def az(args):
+        ran.append(list(args))
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    env = actions_env(url, ARM_SUBSCRIPTION_ID="00000000-0000-4000-8000-0000000000aa")
+    assert renew_az_cli(env, az) is True
+    assert ran[0] == ["az", "login", "--service-principal", "--username", CLIENT, "--tenant", TENANT,
+                      "--federated-token", "github-oidc-1", "--output", "none"]  # fmt: skip
+    assert ran[1] == ["az", "account", "set", "--subscription", "00000000-0000-4000-8000-0000000000aa"]
+    resources = [args[args.index("--resource") + 1] for args in ran[2:]]
+    assert resources == ["2ff814a6-3304-4ab8-85cb-cd0e6f879c1d", "https://management.core.windows.net/"]
+    assert len(issued) == 1
+    assert renew_az_cli({}, az) is False and len(ran) == 4  # outside Actions: az login is the person's
+
+
+def test_a_refused_az_login_is_one_sign_in_error_without_the_token(github) -> None:
+    url, _ = github
+
+    def az(args):
+        return subprocess.CompletedProcess(args, 1, "", "AADSTS700213: No matching federated identity record found")
+
+    with pytest.raises(SignInError) as caught:
+        renew_az_cli(actions_env(url, ARM_SUBSCRIPTION_ID="sub"), az)
+    assert "AADSTS700213" in str(caught.value) and "github-oidc-1" not in str(caught.value)
+    assert "\n" not in str(caught.value)
