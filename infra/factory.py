@@ -207,14 +207,8 @@ class Factory(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pipelines[MASTER_PIPELINE]]),
         )
 
-        keys = adf.list_integration_runtime_auth_keys_output(
-            factory_name=factory_name,
-            resource_group_name=args.resource_group_name,
-            integration_runtime_name=self.runtime.name,
-        )
         self.factory_id: pulumi.Output[str] = self.factory.id
         self.factory_name: pulumi.Output[str] = factory_name
         self.principal_id: pulumi.Output[str] = self.factory.identity.apply(lambda i: i.principal_id)
-        self.runtime_auth_key: pulumi.Output[str] = pulumi.Output.secret(keys.auth_key1)
         self.trigger_names = [DAILY_TRIGGER]
         self.register_outputs({"factoryName": factory_name})

@@ -126,6 +126,7 @@ class Run:
     resources: list[Resource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    invokes: list[str] = field(default_factory=list)  # the token of every provider function the program called
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]
@@ -156,6 +157,7 @@ class AzureMocks(pulumi.runtime.Mocks):
 
     def __init__(self) -> None:
         self.ids: dict[tuple[str, str], str] = {}  # (type, physical name) -> id
+        self.invokes: list[str] = []
 
     def _arm_id(self, typ: str, inputs: dict[str, Any]) -> str | None:
         if typ not in _ARM:
@@ -210,6 +212,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        self.invokes.append(args.token)
         if args.token == "azure-native:authorization:getClientConfig":
             return {
                 "subscriptionId": SUBSCRIPTION_ID,
@@ -217,8 +220,6 @@ class AzureMocks(pulumi.runtime.Mocks):
                 "objectId": DEPLOYER_OBJECT_ID,
                 "clientId": DEPLOYER_OBJECT_ID,
             }
-        if args.token == "azure-native:datafactory:listIntegrationRuntimeAuthKeys":
-            return {"authKey1": "IR@offline-auth-key-1", "authKey2": "IR@offline-auth-key-2"}
         raise NotImplementedError(f"no offline answer for {args.token}")
 
 
@@ -279,10 +280,12 @@ def run_program(
     secrets: dict[str, str] | None = None,
     artifacts_root: Path | None = None,
     recorded: list[Resource] | None = None,
+    preview: bool = False,
 ) -> Run:
     """Run infra/__main__.py under mocks with the stack's config (or `config`), return what it declared.
 
     `secrets` are extra config values stored as secrets (keys without the namespace are the project's).
+    `preview` runs it as `pulumi preview` would (`pulumi.runtime.is_dry_run()` is true).
     Exceptions raised by the program (a bad config, a bad artifact) propagate unchanged; pass
     `recorded` to see what was declared before one was raised.
     """
@@ -296,7 +299,7 @@ def run_program(
     mocks = AzureMocks()
     monitor = _RecordingMonitor(mocks, recorded if recorded is not None else [])
     set_root_resource(None)
-    pulumi.runtime.set_mocks(mocks, project=NAMESPACE, stack=stack, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(mocks, project=NAMESPACE, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(values, secret_keys)
     SETTINGS.rpc_manager.clear()
     SETTINGS.outputs.clear()
@@ -311,4 +314,4 @@ def run_program(
         outputs[name] = _sync_await(output.future())
         if _sync_await(output.is_secret()):
             secret_outputs.add(name)
-    return Run(resources=monitor.recorded, outputs=outputs, secret_outputs=secret_outputs)
+    return Run(resources=monitor.recorded, outputs=outputs, secret_outputs=secret_outputs, invokes=mocks.invokes)

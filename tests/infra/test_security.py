@@ -309,11 +309,11 @@ def test_stack_outputs_for_operators(stack_run: tuple[str, Run]) -> None:
     stack, run = stack_run
     expected = {
         "subscriptionId", "resourceGroupName", "lakeUrl", "storageAccountName", "keyVaultName", "factoryName",
-        "integrationRuntimeAuthKey", "triggerNames", "triggerEnabled", "databricksWorkspaceUrl", "silverJobId",
+        "triggerNames", "triggerEnabled", "databricksWorkspaceUrl", "silverJobId",
         "goldJobId", "jobsWheel", "synapseServerlessEndpoint", "synapseDatabase", "logAnalyticsWorkspaceId",
     }  # fmt: skip
     assert set(run.outputs) == expected
-    assert run.secret_outputs == {"integrationRuntimeAuthKey"}
+    assert run.secret_outputs == set()  # the runtime's auth key is read on demand: insights cloud runtime-key
     assert run.outputs["triggerEnabled"] is (stack == "prod")
     assert run.outputs["databricksWorkspaceUrl"].startswith("https://adb-")
     assert run.outputs["synapseServerlessEndpoint"].endswith("-ondemand.sql.azuresynapse.net")
