@@ -161,11 +161,11 @@ monitoring = Monitoring(
         alert_email=settings.monitoring.alert_email,
         factory_id=factory.factory_id,
         targets=[
-            DiagnosticTarget("factory", factory.factory_id, metrics=True),
-            DiagnosticTarget("vault", vault.vault_id, metrics=True),
-            DiagnosticTarget("lake", lake.blob_service_id, metrics=True),
-            DiagnosticTarget("databricks", databricks.workspace_id, metrics=False),
-            DiagnosticTarget("synapse", synapse.workspace_id, metrics=True),
+            DiagnosticTarget("factory", factory.factory_id, "Microsoft.DataFactory/factories"),
+            DiagnosticTarget("vault", vault.vault_id, "Microsoft.KeyVault/vaults"),
+            DiagnosticTarget("lake", lake.blob_service_id, "Microsoft.Storage/storageAccounts/blobServices"),
+            DiagnosticTarget("databricks", databricks.workspace_id, "Microsoft.Databricks/workspaces"),
+            DiagnosticTarget("synapse", synapse.workspace_id, "Microsoft.Synapse/workspaces"),
         ],
     ),
 )

@@ -1,5 +1,9 @@
 """Monitoring: one Log Analytics workspace, diagnostic settings on every service, an alert on failed
-pipeline runs to an action group that e-mails the address from config."""
+pipeline runs to an action group that e-mails the address from config.
+
+Azure refuses a diagnostic setting that names a category its resource type does not have, so each setting
+sends only what `DIAGNOSTICS` lists for its type, taken from Microsoft Learn's supported-categories pages.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,51 @@ import pulumi_azure_native.operationalinsights as operationalinsights
 
 from infra.naming import Naming
 
+LEARN = "https://learn.microsoft.com/azure/azure-monitor/reference"
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """What a diagnostic setting may send for one resource type, and the pages that document it."""
+
+    logs: tuple[str, ...]  # category groups (`allLogs`: every log category the type has)
+    metrics: tuple[str, ...]  # metric categories exportable by a diagnostic setting ("DS Export: Yes")
+    sources: tuple[str, ...]
+
+
+# fmt: off
+DIAGNOSTICS: dict[str, Diagnostics] = {
+    "Microsoft.DataFactory/factories": Diagnostics(("allLogs",), ("AllMetrics",), (
+        f"{LEARN}/supported-metrics/microsoft-datafactory-factories-metrics",
+        f"{LEARN}/supported-logs/microsoft-datafactory-factories-logs",
+    )),
+    "Microsoft.KeyVault/vaults": Diagnostics(("allLogs",), ("AllMetrics",), (
+        f"{LEARN}/supported-metrics/microsoft-keyvault-vaults-metrics",
+        f"{LEARN}/supported-logs/microsoft-keyvault-vaults-logs",
+    )),
+    # Storage services group their metrics by category; AllMetrics is not one of them.
+    "Microsoft.Storage/storageAccounts/blobServices": Diagnostics(("allLogs",), ("Transaction", "Capacity"), (
+        f"{LEARN}/supported-metrics/microsoft-storage-storageaccounts-blobservices-metrics",
+        f"{LEARN}/supported-logs/microsoft-storage-storageaccounts-blobservices-logs",
+    )),
+    # Databricks workspaces have resource logs only: no supported-metrics page lists them.
+    "Microsoft.Databricks/workspaces": Diagnostics(("allLogs",), (), (
+        f"{LEARN}/supported-logs/microsoft-databricks-workspaces-logs",
+    )),
+    # Every metric of a Synapse workspace says "DS Export: No".
+    "Microsoft.Synapse/workspaces": Diagnostics(("allLogs",), (), (
+        f"{LEARN}/supported-metrics/microsoft-synapse-workspaces-metrics",
+        f"{LEARN}/supported-logs/microsoft-synapse-workspaces-logs",
+    )),
+}
+# fmt: on
+
 
 @dataclass(frozen=True)
 class DiagnosticTarget:
     key: str  # factory | vault | lake | databricks | synapse
     resource_id: pulumi.Input[str]
-    metrics: bool  # whether the resource emits platform metrics
+    resource_type: str  # a key of DIAGNOSTICS
 
 
 @dataclass(frozen=True)
@@ -47,6 +90,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.diagnostics: dict[str, monitor.DiagnosticSetting] = {}
         for target in args.targets:
+            categories = DIAGNOSTICS[target.resource_type]
             self.diagnostics[target.key] = monitor.DiagnosticSetting(
                 f"{name}-diag-{target.key}",
                 name="to-log-analytics",
@@ -54,12 +98,9 @@ class Monitoring(pulumi.ComponentResource):
                 workspace_id=self.workspace.id,
                 # Resource-specific tables (ADFPipelineRun, ...) rather than the legacy AzureDiagnostics.
                 log_analytics_destination_type="Dedicated",
-                logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)],
-                metrics=(
-                    [monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)]
-                    if target.metrics
-                    else None
-                ),
+                logs=[monitor.DiagnosticsLogSettingsArgs(category_group=g, enabled=True) for g in categories.logs],
+                metrics=[monitor.DiagnosticsMetricSettingsArgs(category=c, enabled=True) for c in categories.metrics]
+                or None,
                 opts=child,
             )
 
