@@ -17,6 +17,9 @@ from typing import Any, Protocol
 from insights.credential import LOCAL_HINT, AzureOpsError, SignInError, azure_credential
 
 ARM_SCOPE = "https://management.azure.com/.default"
+# Azure Databricks' first-party application: the audience of a Databricks token from Entra ID.
+DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"
+ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
 
 # The resource providers the program deploys into (docs/infra.md, "Prerequisites").
 REQUIRED_PROVIDERS = (
@@ -66,6 +69,23 @@ class ActivityRunInfo:
     error: str
 
 
+@dataclass(frozen=True)
+class Metastore:
+    """A Unity Catalog metastore as Databricks lists it."""
+
+    id: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class SynapseState:
+    """A Synapse workspace as ARM reports it through azure-mgmt-synapse: provisioning state, firewall rules."""
+
+    provisioning_state: str
+    firewall_rules: tuple[tuple[str, str, str], ...]  # (name, start, end)
+
+
 class AzureClient(Protocol):
     def check_sign_in(self) -> None:
         """Raise SignInError unless a token for Azure Resource Manager can be had."""
@@ -98,12 +118,52 @@ class AzureClient(Protocol):
     def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one query on a Synapse serverless endpoint, signed in with an Entra token."""
 
+    def permissions(self, subscription_id: str) -> list[dict[str, list[str]]]:
+        """The signed-in identity's own permissions on the subscription (ARM's `permissions`: actions, notActions)."""
+
+    def synapse_state(self, subscription_id: str, resource_group: str, workspace: str) -> SynapseState | None:
+        """The workspace's state, None when it does not exist."""
+
+    def workspace_metastore(self, host: str, resource_id: str) -> Metastore | None:
+        """The Unity Catalog metastore assigned to a Databricks workspace, None when none is."""
+
+    def account_metastores(self, account_id: str) -> list[Metastore]:
+        """Every metastore of a Databricks account (needs an account admin)."""
+
+    def workspace_jobs(self, host: str, resource_id: str) -> dict[str, str]:
+        """The jobs of a Databricks workspace: job id -> name."""
+
     def deleted_vault_exists(self, subscription_id: str, name: str, location: str) -> bool: ...
 
     def purge_deleted_vault(self, subscription_id: str, name: str, location: str) -> None: ...
 
 
 # --- the real client ---------------------------------------------------------------------------
+
+
+class DatabricksCredentials:
+    """databricks-sdk's CredentialsStrategy over the one Azure credential.
+
+    Each request carries a fresh Entra token for Azure Databricks and, for a workspace, an Azure management
+    token and the workspace's resource id: the headers that let an identity with Contributor on the workspace
+    in before it is a member (the same path the Pulumi provider takes, infra/databricks.py).
+    """
+
+    def __init__(self, credential: Any, resource_id: str | None) -> None:
+        self._credential, self._resource_id = credential, resource_id
+
+    def auth_type(self) -> str:
+        return "azure-credential"
+
+    def __call__(self, cfg: Any) -> Callable[[], dict[str, str]]:
+        def headers() -> dict[str, str]:
+            found = {"Authorization": f"Bearer {self._credential.get_token(DATABRICKS_SCOPE).token}"}
+            if self._resource_id:
+                found["X-Databricks-Azure-SP-Management-Token"] = self._credential.get_token(ARM_SCOPE).token
+                found["X-Databricks-Azure-Workspace-Resource-Id"] = self._resource_id
+            return found
+
+        return headers
 
 
 def _message(exc: BaseException) -> str:
@@ -117,6 +177,14 @@ def translate(exc: BaseException, action: str, needs: str = "") -> AzureOpsError
 
     if isinstance(exc, AzureOpsError):
         return exc
+    if type(exc).__module__.startswith("databricks.sdk"):
+        from databricks.sdk.errors import PermissionDenied, Unauthenticated
+
+        if isinstance(exc, Unauthenticated):
+            return SignInError(f"{action}: Databricks refused the sign-in ({_message(exc)}); {SIGN_IN_HINT}")
+        if isinstance(exc, PermissionDenied):
+            hint = f" It needs {needs}." if needs else ""
+            return PermissionDeniedError(f"{action}: the signed-in identity lacks permission ({_message(exc)}).{hint}")
     if isinstance(exc, ClientAuthenticationError):
         return SignInError(f"{action}: the Azure sign-in is missing or expired ({_message(exc)}); {SIGN_IN_HINT}")
     if isinstance(exc, ResourceNotFoundError):
@@ -161,6 +229,10 @@ class AzureSdkClient:
             from azure.mgmt.resource.resources import ResourceManagementClient
 
             return ResourceManagementClient(self.credential, subscription_id)
+        if kind == "synapse":
+            from azure.mgmt.synapse import SynapseManagementClient
+
+            return SynapseManagementClient(self.credential, subscription_id)
         if kind == "keyvault":
             from azure.mgmt.keyvault import KeyVaultManagementClient
 
@@ -286,6 +358,61 @@ class AzureSdkClient:
             raise AzureOpsError(f"querying {server}/{database}: {_message(exc)}") from exc
         finally:
             connection.close()
+
+    def permissions(self, subscription_id: str) -> list[dict[str, list[str]]]:
+        from azure.core.rest import HttpRequest
+
+        client = self._client("resources", subscription_id)
+        url = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01"
+        with self._calling("reading the deploying identity's permissions", "Reader on the subscription"):
+            response = client.send_request(HttpRequest("GET", url))
+            response.raise_for_status()
+            return [
+                {"actions": entry.get("actions") or [], "notActions": entry.get("notActions") or []}
+                for entry in response.json().get("value") or []
+            ]
+
+    def synapse_state(self, subscription_id: str, resource_group: str, workspace: str) -> SynapseState | None:
+        client = self._client("synapse", subscription_id)
+        try:
+            with self._calling(f"reading Synapse workspace {workspace}", "Reader on the resource group"):
+                found = client.workspaces.get(resource_group, workspace)
+                rules = client.ip_firewall_rules.list_by_workspace(resource_group, workspace)
+                firewall = tuple(sorted((r.name, r.start_ip_address, r.end_ip_address) for r in rules))
+        except NotFoundError:
+            return None
+        return SynapseState(found.provisioning_state or "", firewall)
+
+    def _databricks(self, host: str, resource_id: str | None = None, account_id: str | None = None) -> Any:
+        """A databricks-sdk client signed in with the one credential (and the management token for a workspace)."""
+        from databricks.sdk import AccountClient, WorkspaceClient
+
+        strategy = DatabricksCredentials(self.credential, resource_id)
+        if account_id:
+            return AccountClient(host=host, account_id=account_id, credentials_strategy=strategy)
+        return WorkspaceClient(host=host, credentials_strategy=strategy)
+
+    def workspace_metastore(self, host: str, resource_id: str) -> Metastore | None:
+        from databricks.sdk.errors import NotFound
+
+        workspace = self._databricks(host, resource_id)
+        with self._calling(f"reading the Unity Catalog metastore of {host}", "admin of the Databricks workspace"):
+            try:
+                assigned = workspace.metastores.current()
+            except NotFound:
+                return None
+            summary = workspace.metastores.summary()
+        return Metastore(assigned.metastore_id or "", summary.name or "", summary.region or "")
+
+    def account_metastores(self, account_id: str) -> list[Metastore]:
+        account = self._databricks(ACCOUNTS_HOST, account_id=account_id)
+        with self._calling("listing the account's Unity Catalog metastores", "account admin of Databricks"):
+            return [Metastore(m.metastore_id or "", m.name or "", m.region or "") for m in account.metastores.list()]
+
+    def workspace_jobs(self, host: str, resource_id: str) -> dict[str, str]:
+        workspace = self._databricks(host, resource_id)
+        with self._calling(f"listing the jobs of {host}", "a member of the Databricks workspace"):
+            return {str(job.job_id): (job.settings.name if job.settings else "") or "" for job in workspace.jobs.list()}
 
     def deleted_vault_exists(self, subscription_id: str, name: str, location: str) -> bool:
         client = self._client("keyvault", subscription_id)

@@ -34,6 +34,7 @@ from insights.credential import SignInError, azure_credential, renew_az_cli
 from insights.ops import powerbi
 from insights.ops.azure import REQUIRED_PROVIDERS, AzureClient, AzureOpsError
 from insights.ops.plan import PlanError, build_plan, plan_passes, violations
+from insights.ops.prerequisites import PrerequisiteError, check_prerequisites
 from insights.ops.pulumi_cli import PulumiCli, PulumiError
 from insights.ops.runs import RunTimeout, failure, follow_run
 from insights.ops.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
@@ -220,6 +221,12 @@ def deploy(
     op.say(f"1/6 Preflight for stack {stack}")
     settings = check_config(stack, op, root)
     outputs = check_cloud(stack, op, root, require_providers=True)
+    try:
+        subscription = subscription_for(stack, outputs, op.env, root)
+        for line in check_prerequisites(op.azure, subscription, settings, outputs, op.env):
+            op.say(line)
+    except PrerequisiteError as exc:
+        raise OpsFailure(f"{exc}\nnothing was changed") from None
     try:
         if renew_az_cli(op.env):
             op.say("az CLI signed in anew with a fresh GitHub OIDC token (the Databricks provider signs in through it)")

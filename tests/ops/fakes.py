@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from insights.ops.azure import ActivityRunInfo, BusyError, FactoryRef
+from insights.ops.azure import ActivityRunInfo, BusyError, FactoryRef, Metastore, SynapseState
 from insights.ops.pulumi_cli import Completed, PulumiCli
 
 SUBSCRIPTION = "00000000-0000-4000-8000-0000000000aa"
@@ -23,6 +23,10 @@ def outputs(stack: str, trigger_enabled: bool) -> dict[str, Any]:
         "keyVaultName": f"kv-cip-{stack}-abcde",
         "synapseServerlessEndpoint": f"syn-cip-{stack}-abcde-ondemand.sql.azuresynapse.net",
         "synapseDatabase": "insights",
+        "synapseWorkspaceName": f"syn-cip-{stack}-abcde",
+        "databricksWorkspaceUrl": f"https://adb-{stack}.11.azuredatabricks.net",
+        "databricksWorkspaceId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-cip-{stack}-abcde/providers/"
+        f"Microsoft.Databricks/workspaces/dbw-cip-{stack}-abcde",
     }
 
 
@@ -41,6 +45,11 @@ class FakeAzure:
         self.pipeline_message = ""
         self.activities: dict[str, list[ActivityRunInfo]] = {}  # run id -> its activity runs (all ended)
         self.runtime_key = "IR@fake-node-key"
+        self.granted: list[dict[str, list[str]]] = [{"actions": ["*"], "notActions": []}]  # Owner
+        self.synapse: SynapseState | None = SynapseState("Succeeded", (("office", "203.0.113.0", "203.0.113.255"),))
+        self.metastore: Metastore | None = Metastore("m-1", "metastore_westeurope", "westeurope")
+        self.account: list[Metastore] = [Metastore("m-1", "metastore_westeurope", "westeurope")]
+        self.jobs = {"101": "insights-silver", "102": "insights-gold"}
         self.rows: list[tuple] = [("2024-01-01", "Bikes", "Road Bikes", "Female", 3, 4200.0, 3, 2, 2)]
         self.deleted_vault_after = 1  # the deleted vault shows up on this check
         self._vault_checks = 0
@@ -102,6 +111,26 @@ class FakeAzure:
     def query(self, server: str, database: str, sql: str) -> list[tuple]:
         self._log("query", server, database, sql)
         return self.rows
+
+    def permissions(self, subscription_id: str) -> list[dict[str, list[str]]]:
+        self._log("permissions", subscription_id)
+        return self.granted
+
+    def synapse_state(self, subscription_id: str, resource_group: str, workspace: str) -> SynapseState | None:
+        self._log("synapse_state", workspace)
+        return self.synapse
+
+    def workspace_metastore(self, host: str, resource_id: str) -> Metastore | None:
+        self._log("workspace_metastore", host)
+        return self.metastore
+
+    def account_metastores(self, account_id: str) -> list[Metastore]:
+        self._log("account_metastores", account_id)
+        return self.account
+
+    def workspace_jobs(self, host: str, resource_id: str) -> dict[str, str]:
+        self._log("workspace_jobs", host)
+        return self.jobs
 
     def deleted_vault_exists(self, subscription_id: str, name: str, location: str) -> bool:
         self._log("deleted_vault_exists", name, location)

@@ -1,0 +1,239 @@
+"""The deploy's prerequisites: each failing one stops the deploy before any change with one line saying what to
+do. The checks run over a fake of the Azure client; the client's own Databricks calls run through databricks-sdk
+against a loopback HTTP server standing in for a workspace (the real thing is the cloud)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from infra.settings import read_stack
+from insights.ops.azure import AzureSdkClient, Metastore, PermissionDeniedError, SynapseState
+from insights.ops.deploy import OpsFailure, deploy
+from insights.ops.prerequisites import PrerequisiteError, check_synapse, check_unity_catalog, missing_actions
+from tests.ops.fakes import outputs
+from tests.ops.test_deploy_destroy import TIMING, World, up
+
+# Built-in role definitions as Azure publishes them (docs: "Azure built-in roles"), the parts that matter here.
+CONTRIBUTOR = {
+    "actions": ["*"],
+    "notActions": [
+        "Microsoft.Authorization/*/Delete",
+        "Microsoft.Authorization/*/Write",
+        "Microsoft.Authorization/elevateAccess/Action",
+    ],
+}
+RBAC_ADMINISTRATOR = {
+    "actions": ["Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"],
+    "notActions": [],
+}
+READER = {"actions": ["*/read"], "notActions": []}
+
+
+def test_contributor_alone_cannot_grant_the_platform_s_roles() -> None:
+    assert missing_actions([CONTRIBUTOR]) == ["Microsoft.Authorization/roleAssignments/write"]
+    assert missing_actions([CONTRIBUTOR, RBAC_ADMINISTRATOR]) == []
+    assert missing_actions([{"actions": ["*"], "notActions": []}]) == []  # Owner
+    assert len(missing_actions([READER])) == 10
+
+
+def test_a_deploy_without_the_rights_stops_before_any_change(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.granted = [CONTRIBUTOR]
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    first, *rest = str(failure.value).splitlines()
+    assert "may not Microsoft.Authorization/roleAssignments/write" in first and "Owner" in first
+    assert rest == ["nothing was changed"]
+    assert up("prod") not in world.journal
+    assert not [call for call in world.journal if call[1] in ("stop_trigger", "start_trigger")]
+
+
+def settings(root: Path, stack: str = "prod", metastore: str | None = None):
+    found = read_stack(stack, root)
+    return found.model_copy(update={"databricks": found.databricks.model_copy(update={"metastore_id": metastore})})
+
+
+def test_unity_catalog_of_a_deployed_workspace(deployed_root: Path) -> None:
+    world = World("prod")
+    deployed = outputs("prod", True)
+    line = check_unity_catalog(world.azure, settings(deployed_root), deployed, {})
+    assert line == "Unity Catalog: the workspace is on metastore metastore_westeurope (westeurope)"
+    world.azure.metastore = None
+    with pytest.raises(
+        PrerequisiteError, match=r"no Unity Catalog metastore: create one for westeurope .*databricks\.metastoreId"
+    ):
+        check_unity_catalog(world.azure, settings(deployed_root), deployed, {})
+    wanted = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    line = check_unity_catalog(world.azure, settings(deployed_root, metastore=wanted), deployed, {})
+    assert line == f"Unity Catalog: this deploy assigns the workspace to metastore {wanted}"
+
+
+def test_unity_catalog_before_the_first_deploy(deployed_root: Path) -> None:
+    world = World("prod", deployed=False)
+    line = check_unity_catalog(world.azure, settings(deployed_root), {}, {})
+    assert "not checked before the first deploy (set DATABRICKS_ACCOUNT_ID" in line
+    account = {"DATABRICKS_ACCOUNT_ID": "acc-1"}
+    assert check_unity_catalog(world.azure, settings(deployed_root), {}, account).endswith("serves westeurope")
+    world.azure.account = [Metastore("m-2", "metastore_eastus", "eastus")]
+    with pytest.raises(PrerequisiteError, match="has no Unity Catalog metastore in westeurope: create one"):
+        check_unity_catalog(world.azure, settings(deployed_root), {}, account)
+
+
+def test_a_synapse_workspace_that_failed_to_provision_is_named(deployed_root: Path) -> None:
+    world = World("prod")
+    deployed = outputs("prod", True)
+    line = check_synapse(world.azure, "sub", deployed)
+    rules = "firewall rules: office 203.0.113.0-203.0.113.255"
+    assert line == f"Synapse: workspace syn-cip-prod-abcde succeeded; {rules}"
+    world.azure.synapse = SynapseState("Failed", ())
+    with pytest.raises(PrerequisiteError, match=r"syn-cip-prod-abcde is Failed: .* must be deleted"):
+        check_synapse(world.azure, "sub", deployed)
+
+
+def test_every_failing_prerequisite_is_reported_in_one_preflight(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.granted = [READER]
+    world.azure.metastore = None
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    lines = str(failure.value).splitlines()
+    assert len(lines) == 3 and "may not" in lines[0] and "no Unity Catalog metastore" in lines[1]
+
+
+# --- the client's side of the seam ------------------------------------------------------------
+
+
+class Workspace(BaseHTTPRequestHandler):
+    """A Databricks workspace's REST API, as much as the client asks of it; records each request's headers."""
+
+    seen: list[tuple[str, dict[str, str]]]
+    assigned = True
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, dict(self.headers)))
+        status, body = 200, {}
+        if "current-metastore-assignment" in self.path:
+            status, body = (200, {"metastore_id": "m-9"}) if self.assigned else (404, {"error_code": "NOT_FOUND"})
+        elif "metastore_summary" in self.path:
+            body = {"metastore_id": "m-9", "name": "metastore_we", "region": "westeurope"}
+        elif "/jobs/list" in self.path:
+            body = {"jobs": [{"job_id": 7, "settings": {"name": "insights-gold"}}], "has_more": False}
+        elif "/.well-known/" in self.path:
+            status = 404
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def workspace() -> Iterator[tuple[str, type[Workspace]]]:
+    handler = type("Handler", (Workspace,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class Credential:
+    def get_token(self, scope: str):
+        return SimpleNamespace(token=f"token-for:{scope}")
+
+
+RESOURCE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Databricks/workspaces/dbw"
+
+
+def test_databricks_calls_carry_the_one_credential_s_tokens_and_the_management_headers(workspace) -> None:
+    host, handler = workspace
+    client = AzureSdkClient(credential=Credential())
+    assert client.workspace_metastore(host, RESOURCE) == Metastore("m-9", "metastore_we", "westeurope")
+    assert client.workspace_jobs(host, RESOURCE) == {"7": "insights-gold"}
+    api = [(path, headers) for path, headers in handler.seen if path.startswith("/api/")]
+    assert [path.split("?")[0] for path, _ in api] == [
+        "/api/2.1/unity-catalog/current-metastore-assignment",
+        "/api/2.1/unity-catalog/metastore_summary",
+        "/api/2.2/jobs/list",
+    ]
+    for _, headers in api:
+        assert headers["Authorization"] == "Bearer token-for:2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"
+        assert headers["X-Databricks-Azure-SP-Management-Token"] == "token-for:https://management.azure.com/.default"
+        assert headers["X-Databricks-Azure-Workspace-Resource-Id"] == RESOURCE
+
+
+def test_a_workspace_without_a_metastore_is_none(workspace) -> None:
+    host, handler = workspace
+    handler.assigned = False
+    assert AzureSdkClient(credential=Credential()).workspace_metastore(host, RESOURCE) is None
+
+
+class Resources:
+    """azure-mgmt-resource's client, as far as `send_request` goes: ARM's answer for the caller's permissions."""
+
+    def __init__(self, status: int, body: dict) -> None:
+        self.status, self.body, self.urls = status, body, []
+
+    def send_request(self, request):
+        from azure.core.exceptions import HttpResponseError
+
+        self.urls.append(request.url)
+        status, body = self.status, self.body
+
+        class Response:
+            status_code = status
+
+            def raise_for_status(self) -> None:
+                if status >= 400:
+                    error = HttpResponseError(message=body["error"]["message"])
+                    error.status_code = status
+                    error.error = SimpleNamespace(code=body["error"]["code"])
+                    raise error
+
+            def json(self) -> dict:
+                return body
+
+        return Response()
+
+
+def test_permissions_are_read_from_arm_for_the_caller() -> None:
+    resources = Resources(200, {"value": [CONTRIBUTOR, {"actions": ["x/read"]}]})
+    client = AzureSdkClient(credential=Credential(), sdk=lambda kind, sub: resources)
+    assert client.permissions("sub-1") == [CONTRIBUTOR, {"actions": ["x/read"], "notActions": []}]
+    assert resources.urls == [
+        "/subscriptions/sub-1/providers/Microsoft.Authorization/permissions?api-version=2022-04-01"
+    ]
+    denied = Resources(403, {"error": {"code": "AuthorizationFailed", "message": "no read"}})
+    with pytest.raises(PermissionDeniedError, match="It needs Reader on the subscription"):
+        AzureSdkClient(credential=Credential(), sdk=lambda kind, sub: denied).permissions("sub-1")
+
+
+def test_synapse_state_comes_from_azure_mgmt_synapse() -> None:
+    from azure.mgmt.synapse.models import IpFirewallRuleInfo
+    from azure.mgmt.synapse.models import Workspace as SynapseWorkspace
+
+    workspace = SynapseWorkspace(location="westeurope")
+    workspace.provisioning_state = "Succeeded"  # read-only in the model: set as the service would
+    rule = IpFirewallRuleInfo(start_ip_address="203.0.113.0", end_ip_address="203.0.113.255")
+    rule.name = "office"
+    synapse = SimpleNamespace(
+        workspaces=SimpleNamespace(get=lambda rg, name: workspace),
+        ip_firewall_rules=SimpleNamespace(list_by_workspace=lambda rg, name: [rule]),
+    )
+    client = AzureSdkClient(credential=Credential(), sdk=lambda kind, sub: synapse)
+    assert client.synapse_state("sub", "rg", "syn") == SynapseState(
+        "Succeeded", (("office", "203.0.113.0", "203.0.113.255"),)
+    )
