@@ -24,6 +24,7 @@ from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
 from insights.local.adf.executor import Executor
 from insights.local.pipeline import local_global_parameters
 from insights.local.source import generate
+from insights.local.source.schema import TABLES as SOURCE_TABLES
 from insights_jobs.contract import TABLES
 
 # The families the check compares, from the contract's Spark types (docs/data-contract.md, "Schema drift").
@@ -169,3 +170,11 @@ def test_insights_run_on_a_drifted_source_names_the_column_and_extracts_nothing(
     )
     assert output.count("error:") == 1
     assert not (lake / "bronze").exists()
+
+
+def test_the_contracts_text_lengths_are_the_sql_server_columns() -> None:
+    """`too_long:<Column>` holds a value to what its SQL Server column (the stand-in's declared type) holds."""
+    declared = {(table, c.name): c.sql_server for table, columns in SOURCE_TABLES.items() for c in columns}
+    for spec in TABLES:
+        for column, limit in spec.lengths.items():
+            assert declared[(spec.source, column)].lower() in (f"nvarchar({limit})", f"varchar({limit})")

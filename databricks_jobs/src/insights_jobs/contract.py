@@ -22,11 +22,13 @@ def snake_case(name: str) -> str:
 
 @dataclass(frozen=True)
 class Rule:
-    """A row rule: the row is rejected with `name` when `passes` (Spark SQL) is false or NULL."""
+    """A row rule: the row is rejected with `name` when `passes` (Spark SQL) is false or NULL; the detail
+    ends with the value of the column `show`, when given."""
 
     name: str
     passes: str
     detail: str
+    show: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class TableSpec:
     references: tuple[Reference, ...] = ()
     enrich: tuple[str, ...] = ()  # names in insights_jobs.silver.enrich.ENRICHERS
     version: str = "ModifiedDate"
+    # text columns that reach gold -> the characters their SQL Server column holds (`too_long:<Column>`)
+    lengths: dict[str, int] = field(default_factory=dict)
 
     @property
     def silver(self) -> str:
@@ -67,6 +71,8 @@ class TableSpec:
         return [snake_case(c) for c in self.columns]
 
 
+FIRST_ORDER_DATE, END_OF_ORDER_DATES = "1900-01-01", "2100-01-01"  # the order dates silver accepts: [first, end)
+
 _ID = "int"
 _TEXT = "string"
 _TS = "timestamp"
@@ -80,6 +86,7 @@ TABLES: tuple[TableSpec, ...] = (
         key=("ProductCategoryID",),
         columns={"ProductCategoryID": _ID, "ParentProductCategoryID": _ID, "Name": _TEXT, **_ROW},
         enrich=("top_level_category",),
+        lengths={"Name": 50},
     ),
     TableSpec(
         source="ProductModel",
@@ -117,6 +124,7 @@ TABLES: tuple[TableSpec, ...] = (
             "ThumbnailPhotoFileName": _TEXT,
             **_ROW,
         },
+        lengths={"Name": 50, "ProductNumber": 25, "Color": 15},
     ),
     TableSpec(
         source="Customer",
@@ -138,6 +146,15 @@ TABLES: tuple[TableSpec, ...] = (
             **_ROW,
         },
         enrich=("gender",),
+        lengths={
+            "Title": 8,
+            "FirstName": 50,
+            "MiddleName": 50,
+            "LastName": 50,
+            "Suffix": 10,
+            "CompanyName": 128,
+            "EmailAddress": 50,
+        },
     ),
     TableSpec(
         source="Address",
@@ -184,8 +201,18 @@ TABLES: tuple[TableSpec, ...] = (
             "Comment": _TEXT,
             **_ROW,
         },
-        # every KPI is by order date: an order without one has no place in gold (the source column is NOT NULL)
-        rules=(Rule("missing_order_date", "order_date IS NOT NULL", "OrderDate is missing"),),
+        # every KPI is by order date: an order without one has no place in gold (the source column is NOT NULL),
+        # and dim_date spans whole years from the first order to the last: one order in year 9999 or 0001
+        # would stretch it (and Power BI's date table) over thousands of years
+        rules=(
+            Rule("missing_order_date", "order_date IS NOT NULL", "OrderDate is missing"),
+            Rule(
+                "order_date_out_of_range",
+                f"order_date >= TIMESTAMP '{FIRST_ORDER_DATE}' AND order_date < TIMESTAMP '{END_OF_ORDER_DATES}'",
+                f"OrderDate is before {FIRST_ORDER_DATE} or not before {END_OF_ORDER_DATES}",
+                show="order_date",
+            ),
+        ),
         references=(Reference("unknown_customer", ("CustomerID",), "Customer"),),
     ),
     TableSpec(

@@ -103,12 +103,21 @@ def parse(bronze: DataFrame, spec: TableSpec, run_id: str, load_date: str | None
 
 
 def apply_row_rules(df: DataFrame, spec: TableSpec) -> DataFrame:
-    """Rules a row breaks on its own: `null_key`, then the table's value rules (from the contract)."""
+    """Rules a row breaks on its own: `null_key`, `too_long:<Column>`, then the table's value rules (from the
+    contract)."""
     null_key = F.lit(False)
     for k in spec.silver_key:
         null_key = null_key | F.col(k).isNull()
     rules = [(null_key, "null_key", F.lit(f"business key ({', '.join(spec.key)}) has a NULL part"))]
-    rules += [(~F.coalesce(F.expr(r.passes), F.lit(False)), r.name, F.lit(r.detail)) for r in spec.rules]
+    for source, limit in spec.lengths.items():
+        length = F.char_length(snake_case(source))
+        detail = F.concat(
+            F.lit(f"{source} is "), length.cast("string"), F.lit(f" characters long; its source column holds {limit}")
+        )
+        rules.append((F.coalesce(length > limit, F.lit(False)), f"too_long:{source}", detail))
+    for r in spec.rules:
+        detail = F.lit(r.detail) if r.show is None else F.concat(F.lit(f"{r.detail}: "), F.col(r.show).cast("string"))
+        rules.append((~F.coalesce(F.expr(r.passes), F.lit(False)), r.name, detail))
     return _first_failure(df, rules)
 
 
