@@ -121,7 +121,9 @@ class Databricks(pulumi.ComponentResource):
             azure_workspace_resource_id=self.workspace.id,
             opts=child,
         )
-        in_workspace = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        # The metastore assignment, the wheel file and the jobs go with the workspace (the assignment must
+        # outlive the Unity Catalog objects, which are deleted through it).
+        in_workspace = pulumi.ResourceOptions(parent=self, provider=self.provider, deleted_with=self.workspace)
         self.metastore_assignment = (
             dbx.MetastoreAssignment(
                 f"{name}-metastore",
@@ -181,11 +183,7 @@ class Databricks(pulumi.ComponentResource):
                 ],
                 email_notifications=dbx.JobEmailNotificationsArgs(on_failures=[args.alert_email]),
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    provider=self.provider,
-                    depends_on=[self.wheel_file],
-                ),
+                opts=pulumi.ResourceOptions.merge(in_workspace, pulumi.ResourceOptions(depends_on=[self.wheel_file])),
             )
 
         self.workspace_id: pulumi.Output[str] = self.workspace.id

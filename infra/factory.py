@@ -70,7 +70,6 @@ class Factory(pulumi.ComponentResource):
         datasets = {dataset: dataset_properties(artifacts, dataset) for dataset in sorted(artifacts.datasets)}
         pipelines = {pipeline: pipeline_args(artifacts, pipeline) for pipeline in artifacts.call_order()}
 
-        child = pulumi.ResourceOptions(parent=self)
         self.factory = adf.Factory(
             f"{name}-factory",
             factory_name=args.naming.name("adf"),
@@ -83,10 +82,15 @@ class Factory(pulumi.ComponentResource):
                 "goldJobId": adf.GlobalParameterSpecificationArgs(type="String", value=args.gold_job_id),
             },
             tags=args.tags,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         factory_name = self.factory.name
         scoped = {"factory_name": factory_name, "resource_group_name": args.resource_group_name}
+
+        # Everything inside the factory goes with it: no delete of its own (ADF refuses to delete a started
+        # trigger, or a runtime with registered nodes).
+        def in_factory(*depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, deleted_with=self.factory, depends_on=list(depends_on))
 
         self.runtime = adf.IntegrationRuntime(
             f"{name}-shir",
@@ -95,7 +99,7 @@ class Factory(pulumi.ComponentResource):
                 type="SelfHosted", description="On-premises SQL Server (SalesLT) reached from the data centre"
             ),
             **scoped,
-            opts=child,
+            opts=in_factory(),
         )
 
         keyvault_ls = adf.LinkedService(
@@ -103,7 +107,7 @@ class Factory(pulumi.ComponentResource):
             linked_service_name=LS_KEYVAULT,
             properties=adf.AzureKeyVaultLinkedServiceArgs(type="AzureKeyVault", base_url=args.vault_uri),
             **scoped,
-            opts=child,
+            opts=in_factory(),
         )
         lake_ls = adf.LinkedService(
             f"{name}-{LS_LAKE}",
@@ -111,7 +115,7 @@ class Factory(pulumi.ComponentResource):
             # No credential: ADF authenticates with its system-assigned identity.
             properties=adf.AzureBlobFSLinkedServiceArgs(type="AzureBlobFS", url=args.lake_dfs_url),
             **scoped,
-            opts=child,
+            opts=in_factory(),
         )
         source_ls = adf.LinkedService(
             f"{name}-{LS_SOURCE}",
@@ -135,7 +139,7 @@ class Factory(pulumi.ComponentResource):
                 ),
             ),
             **scoped,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.runtime, keyvault_ls]),
+            opts=in_factory(self.runtime, keyvault_ls),
         )
         databricks_ls = adf.LinkedService(
             f"{name}-{LS_DATABRICKS}",
@@ -148,7 +152,7 @@ class Factory(pulumi.ComponentResource):
                 workspace_resource_id=args.databricks_workspace_id,
             ),
             **scoped,
-            opts=child,
+            opts=in_factory(),
         )
         self.linked_services = {
             LS_KEYVAULT: keyvault_ls,
@@ -164,7 +168,7 @@ class Factory(pulumi.ComponentResource):
                 dataset_name=dataset,
                 properties=properties,
                 **scoped,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.linked_services.values())),
+                opts=in_factory(*self.linked_services.values()),
             )
 
         self.pipelines: dict[str, adf.Pipeline] = {}
@@ -176,7 +180,7 @@ class Factory(pulumi.ComponentResource):
                 pipeline_name=pipeline,
                 **pipeline_inputs,
                 **scoped,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends),
+                opts=in_factory(*depends),
             )
 
         trigger = args.trigger
@@ -204,7 +208,7 @@ class Factory(pulumi.ComponentResource):
                 ],
             ),
             **scoped,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.pipelines[MASTER_PIPELINE]]),
+            opts=in_factory(self.pipelines[MASTER_PIPELINE]),
         )
 
         self.factory_id: pulumi.Output[str] = self.factory.id

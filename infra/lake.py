@@ -60,6 +60,8 @@ class Lake(pulumi.ComponentResource):
             tags=args.tags,
             opts=child,
         )
+        # Azure deletes the containers and the lifecycle policy with the account: no delete of their own.
+        with_account = pulumi.ResourceOptions(parent=self, deleted_with=self.account)
         self.containers: dict[str, storage.BlobContainer] = {}
         for container in (*LAYERS, SYNAPSE_FILESYSTEM):
             self.containers[container] = storage.BlobContainer(
@@ -68,7 +70,7 @@ class Lake(pulumi.ComponentResource):
                 account_name=self.account.name,
                 resource_group_name=args.resource_group_name,
                 public_access=storage.PublicAccess.NONE,
-                opts=child,
+                opts=with_account,
             )
 
         bronze_actions = storage.ManagementPolicyBaseBlobArgs(
@@ -103,7 +105,7 @@ class Lake(pulumi.ComponentResource):
                     )
                 ]
             ),
-            opts=child,
+            opts=with_account,
         )
 
         self.account_name: pulumi.Output[str] = self.account.name

@@ -119,6 +119,10 @@ class Resource:
     state: dict[str, Any] = field(default_factory=dict)
     # input name -> the URNs its value was computed from (what the engine hands a policy pack)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    # what `pulumi destroy` does with it: skip its delete when this URN's resource is deleted too, or never
+    # call its delete at all
+    deleted_with: str = ""
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -247,6 +251,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
                     property_dependencies={
                         key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items()
                     },
+                    deleted_with=request.deletedWith,
+                    retain_on_delete=request.retainOnDelete,
                 )
             )
         return response

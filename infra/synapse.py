@@ -62,6 +62,7 @@ class Synapse(pulumi.ComponentResource):
             opts=child,
         )
         ws_scope = {"workspace_name": self.workspace.name, "resource_group_name": args.resource_group_name}
+        # Under Entra-only authentication Azure refuses to remove the Entra admin: it goes with the workspace.
         self.sql_admin = synapse.WorkspaceSqlAadAdmin(
             f"{name}-sql-admin",
             administrator_type="ActiveDirectory",
@@ -69,7 +70,7 @@ class Synapse(pulumi.ComponentResource):
             sid=args.admins.object_id,
             tenant_id=args.tenant_id,
             **ws_scope,
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, deleted_with=self.workspace, retain_on_delete=True),
         )
         self.firewall_rules = [
             synapse.IpFirewallRule(
@@ -78,7 +79,8 @@ class Synapse(pulumi.ComponentResource):
                 start_ip_address=rule.start,
                 end_ip_address=rule.end,
                 **ws_scope,
-                opts=child,
+                # Deleted with the workspace, so the serving database's delete still gets through them.
+                opts=pulumi.ResourceOptions(parent=self, deleted_with=self.workspace),
             )
             for rule in args.settings.firewall_rules
         ]

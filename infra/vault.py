@@ -57,7 +57,7 @@ class Vault(pulumi.ComponentResource):
             properties=keyvault.SecretPropertiesArgs(
                 value=pulumi.Output.secret(args.source_password), content_type="text/plain"
             ),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, deleted_with=self.vault),
         )
         self.vault_id: pulumi.Output[str] = self.vault.id
         self.vault_name: pulumi.Output[str] = self.vault.name
