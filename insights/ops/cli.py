@@ -71,7 +71,7 @@ def plan(
             screen.print(line, markup=False)
     console.print(summary_line(document), markup=False)
     if not plan_passes(document):
-        raise _fail(console, f"stack {stack} breaks the security baseline (mandatory policies above)")
+        raise _fail(console, f"stack {stack} breaks the security baseline or loses input keys (see above)")
 
 
 def deploy(
@@ -267,6 +267,10 @@ def render_policies(plan: Mapping[str, Any], console: Console) -> None:
             console.print(Text.assemble(("  ✗ ", "red"), f"{result['policy']}: {where}: {violation['message']}"))
     for problem in plan["configProblems"]:
         console.print(Text.assemble(("  ✗ ", "red"), f"config: {problem}"))
+    for key in plan["droppedKeys"]:
+        console.print(
+            Text.assemble(("  ✗ ", "red"), f"dropped key: {key['resource']}: {key['path']}: {key['problem']}")
+        )
 
 
 def render_diff(diff: Mapping[str, Any], console: Console, against: str) -> None:
@@ -301,7 +305,8 @@ def summary_line(plan: Mapping[str, Any]) -> str:
     passed = summary["policies"] - summary["policiesFailed"]
     text = (
         f"stack {plan['stack']}: {summary['resources']} resources; "
-        f"policies {passed}/{summary['policies']} passed, {summary['violations']} violation(s)"
+        f"policies {passed}/{summary['policies']} passed, {summary['violations']} violation(s); "
+        f"{summary['droppedKeys']} input key(s) the providers would drop"
     )
     if summary["configProblems"]:
         text += f"; {summary['configProblems']} plain-text secret(s) in Pulumi.{plan['stack']}.yaml"

@@ -7,7 +7,9 @@ checks the config file for secrets kept in plain text. The result is one JSON-re
 - `resources`: each with a `key` (its URN without stack and project, so plans of two stacks or two
   commits line up), type, name, parent, what it depends on, its key properties and every input (secrets
   shown as `[secret]`, long texts such as SQL scripts or the wheel's bytes as a digest);
-- `policies` and `configProblems`; `outputs` (secret ones masked); a `summary`;
+- `policies` and `configProblems`; `droppedKeys`: every input key the provider SDK's types do not know,
+  which the provider would drop on its way to Azure (`infra.wire`); `outputs` (secret ones masked); a
+  `summary`;
 - `powerbi`: what the deploy would publish to the stack's Power BI workspace (insights/ops/powerbi.py), or
   null when the stack names none; its parameter values are the offline outputs'.
 
@@ -32,6 +34,7 @@ from infra.policies import plain_secrets_in_config
 from infra.policies.evaluate import evaluate
 from infra.roles import role_of
 from infra.settings import NAMESPACE, SECRET_KEYS, ConfigError, read_stack, stack_file_config
+from infra.wire import unknown_keys
 from insights.ops.powerbi import PowerBiError, publish_plan
 
 PLAN_FORMAT = 1
@@ -186,6 +189,11 @@ def build_plan(
         raise PlanError(str(exc)) from None
 
     keys = {r.urn: resource_key(r.urn) for r in run.resources}
+    dropped = [
+        {"resource": keys[r.urn], "path": key.path, "problem": key.problem}
+        for r in run.resources
+        for key in unknown_keys(r.type, r.inputs)
+    ]
     resources = []
     for r in run.resources:
         properties = sanitize(r.inputs, r.wire)
@@ -213,6 +221,7 @@ def build_plan(
         "outputs": outputs,
         "policies": [r.to_dict() for r in results],
         "configProblems": config_problems,
+        "droppedKeys": dropped,
         "powerbi": powerbi,
         "summary": {
             "resources": len(resources),
@@ -222,13 +231,14 @@ def build_plan(
             "violations": sum(len(r.violations) for r in results),
             "mandatoryViolations": sum(len(r.violations) for r in results if r.enforcement == "mandatory"),
             "configProblems": len(config_problems),
+            "droppedKeys": len(dropped),
         },
     }
 
 
 def plan_passes(plan: Mapping[str, Any]) -> bool:
     summary = plan["summary"]
-    return summary["mandatoryViolations"] == 0 and summary["configProblems"] == 0
+    return summary["mandatoryViolations"] == 0 and summary["configProblems"] == 0 and summary["droppedKeys"] == 0
 
 
 def load_plan(path: Path) -> dict[str, Any]:
@@ -250,3 +260,5 @@ def violations(plan: Mapping[str, Any]) -> Iterable[str]:
                 yield f"{result['policy']}: {v['resource'] or 'the stack'}: {v['message']}"
     for problem in plan["configProblems"]:
         yield f"config: {problem}"
+    for key in plan["droppedKeys"]:
+        yield f"dropped key: {key['resource']}: {key['path']}: {key['problem']}"

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, load_plan
+from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, load_plan, plan_passes, violations
 from insights.ops.plan_diff import diff_plans
 from insights.ops.powerbi import describe_plan
 from tests.ops.conftest import write_stack
@@ -73,6 +73,18 @@ def test_both_stacks_pass_every_policy(plans: dict[str, dict]) -> None:
         assert plan["summary"]["resources"] == len(plan["resources"])
 
 
+def test_no_input_key_of_either_stack_would_be_dropped(plans: dict[str, dict]) -> None:
+    for plan in plans.values():
+        assert plan["droppedKeys"] == [] and plan["summary"]["droppedKeys"] == 0
+        assert plan_passes(plan)
+    # a dropped key fails the plan and is named, resource and path
+    lost = copy.deepcopy(plans["dev"])
+    lost["droppedKeys"] = [{"resource": "r", "path": "activities[0].typeProperties", "problem": "not a property"}]
+    lost["summary"]["droppedKeys"] = 1
+    assert not plan_passes(lost)
+    assert list(violations(lost)) == ["dropped key: r: activities[0].typeProperties: not a property"]
+
+
 def test_diff_of_hand_made_plans() -> None:
     def plan(*resources: dict) -> dict:
         return {"format": 1, "stack": "dev", "resources": list(resources)}
@@ -97,7 +109,10 @@ def test_the_command_prints_json_for_machines(app: typer.Typer) -> None:
     document = json.loads(result.stdout)
     assert document["stack"] == "dev" and document["format"] == 1
     assert "Running infra/__main__.py for stack dev under Pulumi's mocks" in result.stderr
-    summary = f"stack dev: {document['summary']['resources']} resources; policies 7/7 passed, 0 violation(s)"
+    summary = (
+        f"stack dev: {document['summary']['resources']} resources; policies 7/7 passed, 0 violation(s); "
+        "0 input key(s) the providers would drop"
+    )
     assert summary in result.stderr
 
 
