@@ -2,6 +2,6 @@
 
 `__main__.py` wires the components; each concern has its module: settings, naming, lake, vault,
 databricks (+ wheel), factory (+ adf_artifacts), synapse (+ synapse_sql), access, monitoring.
-`triggers.py` is the deploy step that stops and starts the factory's triggers; `offline.py` runs the
-program under Pulumi's mocks (tests, reviews without cloud access). See docs/infra.md.
+`offline.py` runs the program under Pulumi's mocks (tests, reviews without cloud access); `wire.py` checks
+every input key against the provider SDKs' types. See docs/infra.md.
 """

@@ -15,12 +15,13 @@ import collections.abc
 import functools
 import importlib
 import inspect
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-from pulumi import _types as pulumi_types
+from pulumi import _types as pulumi_types  # the SDK's own introspection of @pulumi.input_type classes
 from pulumi.runtime.rpc import get_resource_module, get_resource_package
 
 # Resources whose inputs no provider SDK describes: their own code reads them.
@@ -74,7 +75,7 @@ def check(typ: Any, value: Any) -> list[UnknownKey]:
 
 def _members(hint: Any) -> list[Any]:
     """The types a value at this position may take: unions flattened, `Input`'s plumbing and None left out."""
-    if pulumi_types._is_union_type(hint):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
         return [member for arg in typing.get_args(hint) for member in _members(arg)]
     if hint is type(None) or typing.is_typeddict(hint):
         return []
