@@ -281,12 +281,30 @@ def deploy(
     return report
 
 
+def check_jobs(outputs: Mapping[str, Any], op: Operator) -> None:
+    """The job ids the factory runs (its global parameters) are jobs of the deployed Databricks workspace."""
+    host, resource_id = outputs.get("databricksWorkspaceUrl"), outputs.get("databricksWorkspaceId")
+    if not (host and resource_id):
+        return
+    jobs = op.azure.workspace_jobs(host, resource_id)
+    wanted = {key: str(outputs.get(key)) for key in ("silverJobId", "goldJobId")}
+    missing = [f"{key} {job_id}" for key, job_id in wanted.items() if job_id not in jobs]
+    if missing:
+        raise OpsFailure(
+            f"smoke test: the factory would run Databricks jobs that workspace {host} does not have "
+            f"({', '.join(missing)}): run `insights deploy` again so that the factory's global parameters follow "
+            "the jobs. The stack is deployed."
+        )
+    op.say("Databricks jobs in the workspace: " + ", ".join(f"{jobs[job_id]} ({job_id})" for job_id in wanted.values()))
+
+
 def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Timing, report: Report) -> None:
     triggers = _triggers(outputs)
     if triggers is None:
         raise OpsFailure(f"stack {stack!r} exports no factory: cannot run the smoke test")
     factory = triggers.factory
     try:
+        check_jobs(outputs, op)
         runtime = op.azure.integration_runtime_state(factory, SELF_HOSTED_RUNTIME)
         if runtime == "NeedRegistration":
             report.smoke = f"skipped: integration runtime {SELF_HOSTED_RUNTIME} has no registered node"

@@ -24,6 +24,8 @@ def outputs(stack: str, trigger_enabled: bool) -> dict[str, Any]:
         "synapseServerlessEndpoint": f"syn-cip-{stack}-abcde-ondemand.sql.azuresynapse.net",
         "synapseDatabase": "insights",
         "synapseWorkspaceName": f"syn-cip-{stack}-abcde",
+        "silverJobId": "101",
+        "goldJobId": "102",
         "databricksWorkspaceUrl": f"https://adb-{stack}.11.azuredatabricks.net",
         "databricksWorkspaceId": f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-cip-{stack}-abcde/providers/"
         f"Microsoft.Databricks/workspaces/dbw-cip-{stack}-abcde",

@@ -111,6 +111,7 @@ def test_deploy_runs_every_step_in_order(deployed_root: Path) -> None:
         ("azure", "start_trigger", "tr_daily"),
         ("azure", "start_trigger", "tr_daily"),
         ("azure", "start_trigger", "tr_daily"),
+        ("azure", "workspace_jobs", "https://adb-prod.11.azuredatabricks.net"),
         ("azure", "integration_runtime_state", "shir-onprem"),
         ("azure", "run_pipeline", "adf-cip-prod-abcde", "pl_daily_master"),
         *[("azure", "pipeline_run", "run-1"), ("azure", "activity_runs", "run-1")] * 3,

@@ -237,3 +237,12 @@ def test_synapse_state_comes_from_azure_mgmt_synapse() -> None:
     assert client.synapse_state("sub", "rg", "syn") == SynapseState(
         "Succeeded", (("office", "203.0.113.0", "203.0.113.255"),)
     )
+
+
+def test_the_smoke_test_stops_when_the_factory_s_job_ids_are_not_in_the_workspace(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.jobs = {"101": "insights-silver", "999": "insights-gold"}  # the gold job was recreated
+    with pytest.raises(OpsFailure, match=r"does not have \(goldJobId 102\)") as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    assert "The stack is deployed." in str(failure.value)
+    assert not [call for call in world.journal if call[1] == "run_pipeline"]
