@@ -140,4 +140,5 @@ class ServingDatabase(pulumi.ComponentResource):
         )
         self.database = args.database
         self.views: pulumi.Output[list[str]] = self.sql.views
+        self.pending_views: pulumi.Output[list[str]] = self.sql.pending
         self.register_outputs({"database": self.database, "views": self.views})

@@ -17,7 +17,7 @@ from infra.settings import read_stack
 from insights.ops.azure import AzureSdkClient, Metastore, PermissionDeniedError, SynapseState
 from insights.ops.deploy import OpsFailure, deploy
 from insights.ops.prerequisites import PrerequisiteError, check_synapse, check_unity_catalog, missing_actions
-from tests.ops.fakes import outputs
+from tests.ops.fakes import outputs, pulumi
 from tests.ops.test_deploy_destroy import TIMING, World, up
 
 # Built-in role definitions as Azure publishes them (docs: "Azure built-in roles"), the parts that matter here.
@@ -246,3 +246,26 @@ def test_the_smoke_test_stops_when_the_factory_s_job_ids_are_not_in_the_workspac
         deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
     assert "The stack is deployed." in str(failure.value)
     assert not [call for call in world.journal if call[1] == "run_pipeline"]
+
+
+def test_the_first_deploy_creates_the_waiting_views_after_the_pipeline_wrote_gold(deployed_root: Path) -> None:
+    world = World("prod")
+    first = {**world.process.after, "synapseViewsPending": ["[gold].[agg_daily_sales]"]}
+    world.process.after = first
+    ups: list[int] = []
+    process = world.process
+
+    def runner(args, capture, env):
+        if args[1] == "up":
+            ups.append(1)
+            process.after = first if len(ups) == 1 else {**first, "synapseViewsPending": []}
+        return type(process).__call__(process, args, capture, env)
+
+    world.process = runner  # type: ignore[assignment]
+    operator = world.operator()
+    operator.pulumi = pulumi(runner)
+    report = deploy("prod", operator, timing=TIMING, root=deployed_root)
+    assert report.smoke == "passed"
+    calls = [call for call in world.journal if call == up("prod") or call[1] in ("run_pipeline", "query")]
+    assert [call[1] for call in calls] == ["up", "run_pipeline", "up", "query"]
+    assert any("views waiting for their gold folders: [gold].[agg_daily_sales]" in line for line in world.said)
