@@ -19,7 +19,8 @@ from dash import Input, Output, dcc, html
 
 from dashboard import figures
 from dashboard.data import DashboardState, options, state
-from insights.serving.kpis import DEFAULT_CURRENCY, GENDERS, KpiError, KpiFilter, check_currency
+from insights.money import DEFAULT_CURRENCY, check_currency
+from insights.serving.kpis import GENDERS, KpiError, KpiFilter
 from insights.serving.local import ServingError
 from insights.serving.queries import GRAINS, ServingSource
 

@@ -5,20 +5,34 @@ from __future__ import annotations
 import json
 import logging
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperOption
 
+from insights.local.source.catalog import TOP_CATEGORIES
 from insights.local.source.cli import app as source_app
+from insights.local.source.cli import progress_bar
+from insights.money import DEFAULT_CURRENCY, CurrencyError, check_currency, money_text
 from insights.ops.cli import register as register_operations
 
 DEFAULT_SOURCE = Path("data/source.duckdb")
 DEFAULT_LAKE = Path("data/lake")
 DEFAULT_SCALE = 1.0
+DISTRIBUTION = "customer-insights"
 
+
+def _flags_take_no_type() -> None:
+    """typer's rich help prints a type (`<bool>`) beside a flag, which takes no value; its plain help does not."""
+    typed = TyperOption.display_type_rich
+    TyperOption.display_type_rich = lambda option, ctx: None if option.is_flag else typed(option, ctx)
+
+
+_flags_take_no_type()
 console = Console(stderr=True)
 app = typer.Typer(
     help="Customer Insights Platform: the daily pipeline (ADF -> Databricks -> Synapse) on one machine.",
@@ -27,7 +41,41 @@ app = typer.Typer(
 )
 app.add_typer(source_app, name="source", help="The local stand-in for the on-premises SQL Server.")
 
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"insights {version(DISTRIBUTION)}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Customer Insights Platform: the daily pipeline (ADF -> Databricks -> Synapse) on one machine."""
+
+
 LakeOption = Annotated[Path, typer.Option("--lake", help="Lake folder (bronze/, silver/, gold/, control/).")]
+
+
+def _currency(code: str) -> str:
+    try:
+        return check_currency(code)
+    except CurrencyError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+CurrencyOption = Annotated[
+    str,
+    typer.Option(
+        "--currency",
+        envvar="INSIGHTS_CURRENCY",
+        callback=_currency,
+        help="ISO 4217 code revenue is shown in (the lake holds amounts, not a currency).",
+    ),
+]
 
 
 def _port(value: int) -> int:
@@ -52,12 +100,13 @@ def run(
         Path, typer.Option("--source", help="Source database (DuckDB, schema SalesLT).")
     ] = DEFAULT_SOURCE,
     lake: LakeOption = DEFAULT_LAKE,
+    currency: CurrencyOption = DEFAULT_CURRENCY,
 ) -> None:
     """Run the daily master pipeline: extract changes to bronze, build silver and gold, show the KPIs."""
-    _run_daily(source, lake)
+    _run_daily(source, lake, currency)
 
 
-def _run_daily(source: Path, lake: Path) -> None:
+def _run_daily(source: Path, lake: Path, currency: str) -> None:
     """Run the pipeline once (generating the embedded sample on first use) and print what it did."""
     from insights.local import preflight
     from insights.local.lock import LakeBusyError
@@ -69,7 +118,8 @@ def _run_daily(source: Path, lake: Path) -> None:
             raise _fail(f"source database {source} does not exist (create one with `insights source generate`)")
         console.print(f"No source at {source}: generating the embedded sample (scale {DEFAULT_SCALE:g}, seed 42)…")
         source.parent.mkdir(parents=True, exist_ok=True)
-        generate(source, scale=DEFAULT_SCALE, seed=42)
+        with progress_bar("generating", on=console) as progress:
+            generate(source, scale=DEFAULT_SCALE, seed=42, progress=progress)
     try:
         preflight.check(source, lake)  # before the engines load: an unusable input is refused at once
     except (SourceError, preflight.LakeError) as error:
@@ -86,7 +136,7 @@ def _run_daily(source: Path, lake: Path) -> None:
     _print_summary(summary)
     if summary.status != "Succeeded":
         raise _fail(f"pipeline run {summary.run_id} failed: {summary.error}")
-    _print_kpis(compute_kpis(lake, KpiFilter()), title="KPIs over all orders")
+    _print_kpis(compute_kpis(lake, KpiFilter()), title="KPIs over all orders", currency=currency)
 
 
 def _print_summary(summary) -> None:
@@ -119,9 +169,13 @@ def kpis(
     lake: LakeOption = DEFAULT_LAKE,
     start: Annotated[str | None, typer.Option(help="First order date (YYYY-MM-DD), inclusive.")] = None,
     end: Annotated[str | None, typer.Option(help="Last order date (YYYY-MM-DD), inclusive.")] = None,
-    category: Annotated[list[str] | None, typer.Option(help="Top-level category; repeat for several.")] = None,
+    category: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Top-level category: {', '.join(sorted(TOP_CATEGORIES))}; repeat for several."),
+    ] = None,
     gender: Annotated[list[str] | None, typer.Option(help="Female, Male or Unknown; repeat for several.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPI document as JSON.")] = False,
+    currency: CurrencyOption = DEFAULT_CURRENCY,
 ) -> None:
     """Print the KPIs for a filter (products sold, revenue, orders, customers, gender split)."""
     from insights.serving.kpis import KpiError, KpiFilter, compute_kpis
@@ -139,20 +193,23 @@ def kpis(
     if as_json:
         typer.echo(json.dumps(document))
         return
-    _print_kpis(document, title="KPIs")
+    _print_kpis(document, title="KPIs", currency=currency)
 
 
-def _print_kpis(document: dict, title: str) -> None:
+def _print_kpis(document: dict, title: str, currency: str) -> None:
+    """The KPI document as a table; counts and revenue with thousands separators, as on the dashboard."""
     table = Table(title=title)
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for key in ("products_sold", "revenue", "orders", "customers"):
-        table.add_row(key.replace("_", " "), f"{document[key]:,}" if isinstance(document[key], int) else document[key])
+    table.add_row("products sold", f"{document['products_sold']:,}")
+    table.add_row("revenue", money_text(document["revenue"], currency))
+    table.add_row("orders", f"{document['orders']:,}")
+    table.add_row("customers", f"{document['customers']:,}")
     for gender_name, count in document["customers_by_gender"].items():
         share = count / document["customers"] if document["customers"] else 0
         table.add_row(f"customers {gender_name}", f"{count:,} ({share:.1%})")
     for row in document["by_category"]:
-        table.add_row(f"revenue {row['category']}", row["revenue"])
+        table.add_row(f"revenue {row['category']}", money_text(row["revenue"], currency))
     Console().print(table)
 
 
@@ -181,6 +238,7 @@ def dashboard(
     database: Annotated[
         str | None, typer.Option(help="Serverless database, for --serving synapse (default insights).")
     ] = None,
+    currency: CurrencyOption = DEFAULT_CURRENCY,
 ) -> None:
     """Serve the KPI dashboard on 127.0.0.1 and print its URL (Ctrl-C stops it)."""
     from insights.serving import ServingConfig, ServingError
@@ -189,7 +247,7 @@ def dashboard(
         config = ServingConfig.from_env(kind=serving, lake=lake, workspace=workspace, database=database)
     except ServingError as error:
         raise _fail(str(error)) from None
-    _serve_dashboard(config, port)
+    _serve_dashboard(config, port, currency)
 
 
 @app.command()
@@ -199,17 +257,18 @@ def demo(
     ] = DEFAULT_SOURCE,
     lake: LakeOption = DEFAULT_LAKE,
     port: PortOption = 8050,
+    currency: CurrencyOption = DEFAULT_CURRENCY,
 ) -> None:
     """The platform on one machine: a sample source, the daily pipeline, then the dashboard at a local URL."""
     from insights.serving import ServingConfig
 
     console.print(f"1/2 Pipeline: {source} -> bronze -> silver -> gold in {lake}")
-    _run_daily(source, lake)
+    _run_daily(source, lake, currency)
     console.print("2/2 Dashboard:")
-    _serve_dashboard(ServingConfig(kind="local", lake=lake), port)
+    _serve_dashboard(ServingConfig(kind="local", lake=lake), port, currency)
 
 
-def _serve_dashboard(config, port: int) -> None:
+def _serve_dashboard(config, port: int, currency: str) -> None:
     from insights.serving import ServingError, open_source
 
     # azure-identity logs its whole credential chain as a warning when sign-in fails; the error below says it
@@ -222,7 +281,7 @@ def _serve_dashboard(config, port: int) -> None:
         source.execute("SELECT 1")  # sign-in, reachability, the gold tables: fail before the dashboard loads
         from dashboard import DashboardServer, create_app
 
-        server = DashboardServer(create_app(source), port=port)
+        server = DashboardServer(create_app(source, currency), port=port)
     except ServingError as error:
         raise _fail(str(error)) from None
     except OSError as error:

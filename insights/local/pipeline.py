@@ -1,21 +1,26 @@
 """`insights run`: the daily master pipeline on this machine, with progress and a summary.
 
 The factory's global parameters are bound to local values: the lake is a folder, and the job ids
-are the jobs wheel's entry points, run in this process on local Spark.
+are the jobs wheel's entry points, run in this process on local Spark. Everything a run says goes to
+standard error (the jobs' own log lines too), so standard output keeps only what the command reports;
+while a job runs, a terminal shows it ticking with its elapsed time.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import redirect_stdout
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from adf_pipelines import (
     ADF_PIPELINES,
@@ -82,12 +87,18 @@ def run_pipeline(
         LS_DATABRICKS: LocalJobs(before_first_job=start_spark),
     }
 
+    ticking: list[Progress] = []
+
     def announce(pipeline: str, activity: dict, item: Any) -> None:
         if activity.get("type") in {"DatabricksJob", "ForEach"}:
             console.print(f"▸ {activity['name']} [dim]({activity['type']})[/dim]")
+        if activity.get("type") == "DatabricksJob" and console.is_terminal:
+            ticking.append(_ticker(console, activity["name"]))
 
     def report(activity_run: ActivityRun) -> None:
-        _print_activity(console, activity_run)
+        if activity_run.type == "DatabricksJob" and ticking:
+            ticking.pop().stop()
+        _print_activity(console, activity_run, _table_of(activity_run, executor.runs))
         if on_activity_end:
             on_activity_end(activity_run)
 
@@ -105,7 +116,8 @@ def run_pipeline(
     with run_lock(lake, run_id, on_takeover=take_over):
         started = time.perf_counter()
         console.print(f"Running [bold]{MASTER_PIPELINE}[/bold]: source {source} → lake {lake}")
-        master = executor.run(MASTER_PIPELINE, run_id=run_id)
+        with redirect_stdout(sys.stderr):
+            master = executor.run(MASTER_PIPELINE, run_id=run_id)
         summary = summarise(master, executor.runs, time.perf_counter() - started)
         _write_run_record(lake, master, executor.runs, summary)
     return summary
@@ -137,17 +149,36 @@ def summarise(master: PipelineRun, runs: list[PipelineRun], seconds: float) -> R
     )
 
 
-def _print_activity(console: Console, run: ActivityRun) -> None:
+def _ticker(console: Console, name: str) -> Progress:
+    """A spinner with the elapsed time under a running job, on a terminal (a log gets the job's own lines)."""
+    progress = Progress(
+        SpinnerColumn(), TextColumn(f"  {name} on local Spark"), TimeElapsedColumn(), console=console, transient=True
+    )
+    progress.add_task(name, total=None)
+    progress.start()
+    return progress
+
+
+def _table_of(activity: ActivityRun, runs: list[PipelineRun]) -> str | None:
+    """The source table an activity works on: its ForEach item's, or its extract pipeline run's parameter."""
+    if isinstance(activity.item, dict) and "tableName" in activity.item:
+        return activity.item["tableName"]
+    run = next((r for r in reversed(runs) if r.run_id == activity.pipeline_run_id), None)
+    return run.parameters.get("tableName") if run and run.pipeline == EXTRACT_PIPELINE else None
+
+
+def _print_activity(console: Console, run: ActivityRun, table: str | None) -> None:
     if run.type == "IfCondition" or (
         run.type in {"SetVariable", "GetMetadata", "Lookup"} and run.status == "Succeeded"
     ):
         return  # a failed If repeats the failure of the activity in its branch, shown already
     mark = {"Succeeded": "[green]✓[/green]", "Failed": "[red]✗[/red]", "Skipped": "[dim]-[/dim]"}[run.status]
-    where = f" [cyan]{run.item['tableName']}[/cyan]" if isinstance(run.item, dict) and "tableName" in run.item else ""
+    where = f" [cyan]{table}[/cyan]" if table else ""
     detail = ""
     if run.type == "Copy" and run.output:
-        unit = "rows" if "rowsCopied" in run.output else "files"
-        detail = f" {run.output.get('rowsCopied', run.output.get('filesWritten', 0)):,} {unit}"
+        count = run.output.get("rowsCopied", run.output.get("filesWritten", 0))
+        unit = ("row" if "rowsCopied" in run.output else "file") + ("" if count == 1 else "s")
+        detail = f": {count:,} {unit}"
     if run.error:
         detail += f" [red]{run.error['message']}[/red]"
     console.print(f"  {mark} {run.name}{where}{detail} [dim]{run.seconds:.1f}s[/dim]")

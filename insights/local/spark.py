@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from insights.local.jvm_console import filtered_stderr
+
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
@@ -34,7 +36,7 @@ def _check_java() -> None:
 def local_spark(cores: int = 2) -> SparkSession:
     """Start (or reuse) the local session, configured like a small job cluster."""
     _check_java()
-    return (
+    builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("customer-insights-local")
         .config("spark.ui.enabled", "false")
@@ -49,5 +51,6 @@ def local_spark(cores: int = 2) -> SparkSession:
         # run in this process recompiled (and re-JITted) all of them: 1.3-1.9 s of compiling and 3-4 s of an
         # incremental run at scale 10 (docs/decisions.md).
         .config("spark.sql.codegen.cache.maxEntries", "1000")
-        .getOrCreate()
     )
+    with filtered_stderr():  # the JVM starts here, and keeps the filtered standard error
+        return builder.getOrCreate()

@@ -19,7 +19,6 @@ from insights.serving.local import LocalViews, ServingError
 from insights.serving.queries import ServingSource
 
 GENDERS = ("Female", "Male", "Unknown")
-DEFAULT_CURRENCY = "USD"  # AdventureWorks' amounts are US dollars; the lake stores amounts, not a currency
 
 
 class KpiError(ValueError):
@@ -52,18 +51,6 @@ class KpiFilter:
 def money(value: Decimal | None) -> str:
     """Revenue for display: rounded half-up to cents from the exact sum."""
     return str((value or Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
-def check_currency(code: str) -> str:
-    """A currency for display: an ISO 4217 code (three capital letters, such as USD or EUR)."""
-    if not (len(code) == 3 and code.isascii() and code.isalpha() and code.isupper()):
-        raise KpiError(f"currency {code!r} is not an ISO 4217 code such as USD or EUR")
-    return code
-
-
-def money_text(amount: str | Decimal, currency: str = DEFAULT_CURRENCY) -> str:
-    """Revenue as people read it: the currency and thousands separators (USD 1,953,632.49)."""
-    return f"{currency} {Decimal(amount):,}"
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,31 @@ def test_insights_kpis_json_prints_the_document(gold_lake: Path) -> None:
     assert json.loads(result.stdout) == BY_HAND_BIKES_FROM_JAN_3
 
 
+def value_of(table: str, kpi: str) -> str:
+    """The value column of one row of the KPI table that `insights kpis` prints."""
+    [value] = [
+        cells[2].strip()
+        for cells in (line.split("│") for line in table.splitlines())
+        if len(cells) > 2 and cells[1].strip() == kpi
+    ]
+    return value
+
+
+@pytest.mark.parametrize(("env", "currency"), [({}, "USD"), ({"INSIGHTS_CURRENCY": "EUR"}, "EUR")])
+def test_insights_kpis_prints_revenue_in_its_currency_with_thousands_separators(gold_lake: Path, env, currency):
+    result = CliRunner().invoke(app, ["kpis", "--lake", str(gold_lake)], env=env)
+    assert result.exit_code == 0, result.output
+    assert value_of(result.stdout, "revenue") == f"{currency} 9,017.43"  # BY_HAND_ALL
+    assert value_of(result.stdout, "revenue Bikes") == f"{currency} 7,399.99"
+    assert value_of(result.stdout, "revenue Accessories") == f"{currency} 29.94"
+
+
+def test_insights_kpis_refuses_a_currency_that_is_not_an_iso_code(gold_lake: Path) -> None:
+    result = CliRunner().invoke(app, ["kpis", "--lake", str(gold_lake), "--currency", "dollars"])
+    assert result.exit_code == 2
+    assert "'dollars' is not an ISO 4217 code such as USD or EUR" in " ".join(result.output.split())
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

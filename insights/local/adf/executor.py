@@ -49,6 +49,7 @@ class ActivityRun:
     output: Any = None
     error: dict | None = None
     item: Any = None
+    pipeline_run_id: str = ""  # the run of the pipeline it belongs to (ADF's pipelineRunId)
 
 
 @dataclass
@@ -180,6 +181,7 @@ class Executor:
             output=output,
             error=error,
             item=item,
+            pipeline_run_id=context.run.run_id,
         )
         scope.activities[name] = {"status": status, "output": output, "error": error}
         with context.lock:

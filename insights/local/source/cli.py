@@ -38,14 +38,14 @@ T = TypeVar("T")
 
 
 @contextmanager
-def _progress(label: str) -> Iterator[ProgressFn]:
+def progress_bar(label: str, on: Console = console) -> Iterator[ProgressFn]:
     """A rich progress bar driven by the library's progress(what, done, total) callback."""
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=on,
         transient=False,
     ) as bar:
         task = bar.add_task(label, total=None)
@@ -115,7 +115,7 @@ def generate(
         f"Generating a synthetic source into [bold]{out}[/bold]: scale {scale:g} (about "
         f"{plan.customers:,} customers, {plan.orders:,} orders), seed {seed}{dirty}"
     )
-    with _progress("generating") as progress:
+    with progress_bar("generating") as progress:
         stats = _run(lambda: generate_source(out, scale, seed, dirty_share, progress=progress, overwrite=force))
     _finish(stats, "Generated")
 
@@ -129,7 +129,7 @@ def import_csv(
     """Load an AdventureWorksLT CSV export (the real rows) into a SalesLT source."""
     _run(lambda: (check_export(csv_dir), _check_new_file(out, force)))
     console.print(f"Importing the AdventureWorksLT CSV export in [bold]{csv_dir}[/bold] into [bold]{out}[/bold]")
-    with _progress("importing") as progress:
+    with progress_bar("importing") as progress:
         stats = _run(lambda: import_csv_source(csv_dir, out, progress=progress, overwrite=force))
     _finish(stats, "Imported")
 
@@ -163,7 +163,7 @@ def advance(
     _run(lambda: (check_advance_args(days, seed, update_share), open_source(source).close()))
     forced = f", re-pricing {update_share:.1%} of existing orders" if update_share else ""
     console.print(f"Advancing [bold]{source}[/bold] by {days} day(s), seed {seed}{forced}")
-    with _progress("advancing") as progress:
+    with progress_bar("advancing") as progress:
         result = _run(lambda: advance_source(source, days, seed, update_share, progress=progress))
     console.print(_advance_table(result))
     console.print(
