@@ -80,8 +80,8 @@ def trend(state: DashboardState, currency: str) -> go.Figure:
     if state.grain == "month" and len({p.period for p in state.trend}) <= 12:
         figure.update_xaxes(dtick="M1")
     figure.update_xaxes(title_text=GRAIN_LABELS[state.grain], row=2, col=1)
-    figure.update_yaxes(title_text=f"Revenue ({currency})", tickformat="~s", row=1, col=1)
-    figure.update_yaxes(title_text="Products sold", tickformat="~s", row=2, col=1)
+    figure.update_yaxes(title_text=f"Revenue ({currency})", exponentformat="B", row=1, col=1)
+    figure.update_yaxes(title_text="Products sold", exponentformat="B", row=2, col=1)
     return figure
 
 
@@ -102,7 +102,7 @@ def revenue_by_category(state: DashboardState, currency: str) -> go.Figure:
                     hovertemplate=f"%{{x}}: {currency} %{{y:,.2f}}<extra>{gender}</extra>",
                 )
             )
-    figure.update_yaxes(title_text=f"Revenue ({currency})", tickformat="~s")
+    figure.update_yaxes(title_text=f"Revenue ({currency})", exponentformat="B")
     return figure
 
 
