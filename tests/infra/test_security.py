@@ -311,11 +311,15 @@ def test_stack_outputs_for_operators(stack_run: tuple[str, Run]) -> None:
         "subscriptionId", "resourceGroupName", "lakeUrl", "storageAccountName", "keyVaultName", "factoryName",
         "triggerNames", "triggerEnabled", "databricksWorkspaceUrl", "silverJobId",
         "goldJobId", "jobsWheel", "synapseServerlessEndpoint", "synapseDatabase", "logAnalyticsWorkspaceId",
+        # what the deploy's preflight and smoke test read (insights/ops/prerequisites.py, deploy.py)
+        "databricksWorkspaceId", "synapseWorkspaceName", "synapseViewsPending",
     }  # fmt: skip
     assert set(run.outputs) == expected
     assert run.secret_outputs == set()  # the runtime's auth key is read on demand: insights cloud runtime-key
     assert run.outputs["triggerEnabled"] is (stack == "prod")
     assert run.outputs["databricksWorkspaceUrl"].startswith("https://adb-")
+    assert run.outputs["databricksWorkspaceId"] == run.one("azure-native:databricks:Workspace").id
+    assert run.outputs["synapseWorkspaceName"] == run.one("azure-native:synapse:Workspace").inputs["workspaceName"]
     assert run.outputs["synapseServerlessEndpoint"].endswith("-ondemand.sql.azuresynapse.net")
     assert run.outputs["lakeUrl"].startswith("abfss://{layer}@")
 
