@@ -125,13 +125,14 @@ def _run_daily(source: Path, lake: Path, currency: str) -> None:
     except (SourceError, preflight.LakeError) as error:
         raise _fail(str(error)) from None
 
+    from insights.local.lake_check import LakeDamagedError
     from insights.local.pipeline import run_pipeline
     from insights.local.spark import JavaMissingError
     from insights.serving.kpis import KpiFilter, compute_kpis
 
     try:
         summary = run_pipeline(source, lake, console=console)
-    except (JavaMissingError, LakeBusyError, SourceError, preflight.LakeError) as error:
+    except (JavaMissingError, LakeBusyError, SourceError, preflight.LakeError, LakeDamagedError) as error:
         raise _fail(str(error)) from None
     _print_summary(summary)
     if summary.status != "Succeeded":
@@ -161,6 +162,27 @@ def _figures(output) -> str:
         return "" if output is None else str(output)
     return ", ".join(
         f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}" for key, value in output.items()
+    )
+
+
+@app.command()
+def repair(lake: LakeOption = DEFAULT_LAKE) -> None:
+    """Check every file of the lake and rebuild what can be rebuilt: silver from bronze, gold from silver."""
+    from insights.local.lock import LakeBusyError
+    from insights.local.repair import repair as repair_lake
+
+    if not lake.is_dir():
+        raise _fail(f"lake folder {lake} does not exist")
+    try:
+        summary = repair_lake(lake, log=console.print)
+    except LakeBusyError as error:
+        raise _fail(str(error)) from None
+    if not summary.damage:
+        console.print(f"[green]No damage found[/green] in {lake}: nothing to repair")
+        return
+    console.print(
+        f"[green]Repaired[/green] {len(summary.damage)} damaged or missing file(s); the originals are in "
+        f"{summary.moved_to}. Next: `insights run --lake {lake}`"
     )
 
 

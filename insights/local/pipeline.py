@@ -36,6 +36,7 @@ from insights.local.adf.activities import LocalActivities
 from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
 from insights.local.adf.executor import ActivityRun, Executor, PipelineRun
 from insights.local.atomic import write_atomically
+from insights.local.lake_check import check_lake
 from insights.local.lock import run_lock
 from insights_jobs import ENTRY_POINTS
 
@@ -114,6 +115,7 @@ def run_pipeline(
 
     run_id = str(uuid.uuid4())
     with run_lock(lake, run_id, on_takeover=take_over):
+        check_lake(lake)  # damaged or missing files: stop before any write spreads them
         started = time.perf_counter()
         console.print(f"Running [bold]{MASTER_PIPELINE}[/bold]: source {source} → lake {lake}")
         with redirect_stdout(sys.stderr):
