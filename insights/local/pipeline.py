@@ -76,16 +76,23 @@ def run_pipeline(
     preflight.check(source, lake)
     factory = load_factory(adf_root, local_global_parameters(lake))
 
-    def start_spark() -> None:
+    spark_started: list[bool] = []
+
+    def spark_session():
+        """Local Spark, started (with a line saying so) when the first job that has work asks for it."""
         from insights.local.spark import local_spark
 
-        console.print("  [dim]starting local Spark (the Databricks job cluster stand-in)…[/dim]")
-        local_spark().sparkContext.setLogLevel("ERROR")
+        if not spark_started:
+            console.print("  [dim]starting local Spark (the Databricks job cluster stand-in)…[/dim]")
+            spark_started.append(True)
+        spark = local_spark()
+        spark.sparkContext.setLogLevel("ERROR")
+        return spark
 
     linked_services = {
         LS_SOURCE: SqlServerSource(source),
         LS_LAKE: Lake(lake),
-        LS_DATABRICKS: LocalJobs(before_first_job=start_spark),
+        LS_DATABRICKS: LocalJobs(session=spark_session),
     }
 
     ticking: list[Progress] = []

@@ -90,7 +90,7 @@ class LocalActivities:
                 query = f"SELECT * FROM [{table[0]}].[{table[1]}]"
             return database.query(query)
         if kind == "JsonSource":
-            return _read_json(self._file(dataset))
+            return pa.Table.from_pylist(_read_json(self._file(dataset))).to_reader()
         raise BindingError(f"source type {kind!r} is not bound locally (SqlServerSource, JsonSource are)")
 
     # ------------------------------------------------------------------------------- activities
@@ -141,7 +141,10 @@ class LocalActivities:
     def lookup(self, activity: dict, scope: Scope) -> dict:
         props = activity["typeProperties"]
         dataset = self._dataset(props["dataset"], scope)
-        rows = _json_rows(self._rows(props["source"], dataset, scope).read_all().slice(0, LOOKUP_MAX_ROWS))
+        if props["source"].get("type") == "JsonSource":  # JSON values as they are: no Arrow round trip
+            rows = _read_json(self._file(dataset))[:LOOKUP_MAX_ROWS]
+        else:
+            rows = _json_rows(self._rows(props["source"], dataset, scope).read_all().slice(0, LOOKUP_MAX_ROWS))
         if props.get("firstRowOnly", True):
             if not rows:
                 raise ActivityFailed(f"Lookup {activity['name']!r}: the source returned no row")
@@ -217,9 +220,8 @@ def _write_json(rows: pa.RecordBatchReader, path: Path, pattern: str) -> int:
     return len(records)
 
 
-def _read_json(path: Path) -> pa.RecordBatchReader:
+def _read_json(path: Path) -> list[dict]:
     if not path.is_file():
         raise ActivityFailed(f"{path} does not exist", "PathNotFound")
     text = path.read_text(encoding="utf-8").strip()
-    records = json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line]
-    return pa.Table.from_pylist(records).to_reader()
+    return json.loads(text) if text.startswith("[") else [json.loads(line) for line in text.splitlines() if line]

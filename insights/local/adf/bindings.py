@@ -7,7 +7,7 @@ the factory's identity and Databricks jobs by id; here each is bound to a local 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -73,11 +73,11 @@ class LocalJobs:
     """`ls_databricks`: a job id is the name of a console script of the jobs wheel, run in this process.
 
     Job parameters become named parameters (`run_id` -> `--run-id`), as the jobs' python_wheel_task
-    passes them on Databricks. `before_first_job` starts local Spark only when a job runs.
+    passes them on Databricks. `session` is handed to the job, which calls it only when it has work: local
+    Spark starts when a job needs it, not for a run with nothing to do.
     """
 
-    before_first_job: Callable[[], Any] = lambda: None
-    _started: bool = field(default=False, init=False)
+    session: Callable[[], Any] | None = None
 
     def run(self, job_id: str, parameters: dict[str, Any]) -> Any:
         scripts = [
@@ -87,8 +87,5 @@ class LocalJobs:
         ]
         if not scripts:
             raise BindingError(f"job {job_id!r} is not an entry point of the {JOBS_DISTRIBUTION} wheel")
-        if not self._started:
-            self.before_first_job()
-            self._started = True
         argv = [arg for key, value in parameters.items() for arg in (f"--{key.replace('_', '-')}", str(value))]
-        return scripts[0].load()(argv)
+        return scripts[0].load()(argv, session=self.session)

@@ -28,11 +28,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from insights_jobs import lake
-from insights_jobs.gold import agg_daily_sales, dim_customer, dim_date, dim_product, fct_sales
+from insights_jobs.gold import GOLD_TABLES, SOURCES, agg_daily_sales, dim_customer, dim_date, dim_product, fct_sales
 from insights_jobs.storage import Storage
+from insights_jobs.summary import GoldSummary
 
-SOURCES = ("sales_order_detail", "sales_order_header", "customer", "product", "product_category")
-GOLD_TABLES = ("fct_sales", "agg_daily_sales", "dim_customer", "dim_product", "dim_date")
 STATE_SCHEMA = (
     "silver_table string, consumed_until timestamp, first_order_date date, last_order_date date, "
     "gold_run_id string, written_at timestamp, writing boolean"
@@ -59,33 +58,6 @@ class Consumed:
     def years(self) -> tuple[int | None, ...]:
         """The calendar years dim_date spans."""
         return tuple(d.year if d else None for d in self.order_dates)
-
-
-@dataclass
-class GoldSummary:
-    run_id: str
-    mode: str = "incremental"
-    touched_lines: int = 0
-    touched_dates: int = 0
-    written: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def figures(self) -> dict[str, int | float | str]:
-        """Flat figures for run records: mode, touched lines and dates, rows written per table, seconds."""
-        return {
-            "mode": self.mode,
-            "touched_lines": self.touched_lines,
-            "touched_dates": self.touched_dates,
-            **{f"{t}_rows": n for t, n in self.written.items()},
-            "seconds": round(self.seconds, 2),
-        }
-
-    def __str__(self) -> str:
-        rows = ", ".join(f"{t} {n}" for t, n in self.written.items()) or "nothing to write"
-        touched = f"{self.touched_lines} order lines and {self.touched_dates} dates touched; "
-        return f"gold run {self.run_id} ({self.mode}): {touched if self.mode == 'incremental' else ''}" + (
-            f"rows written: {rows}; {self.seconds:.1f}s"
-        )
 
 
 def _differs(columns: tuple[str, ...]):

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession, Window
@@ -27,39 +26,9 @@ from insights_jobs.silver.validate import (
     passing,
 )
 from insights_jobs.storage import Storage
+from insights_jobs.summary import SilverSummary, TableResult
 
 PARALLEL_TABLES = 4
-
-
-@dataclass
-class TableResult:
-    source_table: str
-    read: int = 0
-    upserted: int = 0
-    quarantined: int = 0
-    resolved: int = 0
-
-
-@dataclass
-class SilverSummary:
-    run_id: str
-    tables: list[TableResult] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def total(self, name: str) -> int:
-        return sum(getattr(t, name) for t in self.tables)
-
-    def figures(self) -> dict[str, int | float]:
-        """Flat figures for run records: rows read, upserted, quarantined, resolved, seconds."""
-        names = ("read", "upserted", "quarantined", "resolved")
-        return {"tables": len(self.tables), **{n: self.total(n) for n in names}, "seconds": round(self.seconds, 2)}
-
-    def __str__(self) -> str:
-        return (
-            f"silver run {self.run_id}: {len(self.tables)} tables, {self.total('read')} rows read, "
-            f"{self.total('upserted')} upserted, {self.total('quarantined')} quarantined, "
-            f"{self.total('resolved')} resolved, {self.seconds:.1f}s"
-        )
 
 
 def check_batch(batch: DataFrame, spec: TableSpec, parents: dict[str, DataFrame]) -> DataFrame:
