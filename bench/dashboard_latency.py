@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lake", type=Path, help="bench this lake's gold instead of synthesising one")
     args = parser.parse_args(argv)
     print(f"dashboard latency: {os.cpu_count()} cores, DuckDB {duckdb.__version__}, {args.states} filter states")
-    print("one filter state = its 4 queries run at once (sums, distinct counts, trend, categories)")
+    print("one filter state = its 5 queries run at once (sums, customers, orders, trend, categories)")
     runs: list[tuple[str, Path]] = []
     with tempfile.TemporaryDirectory(prefix="bench-dashboard-") as tmp:
         if args.lake:

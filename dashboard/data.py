@@ -62,11 +62,11 @@ def state(source: ServingSource, filters: KpiFilter, grain: str = "month") -> Da
     """Every number the dashboard shows for one filter state (the queries run at once)."""
     if grain not in queries.GRAINS:
         raise ValueError(f"grain must be one of {', '.join(queries.GRAINS)}, got {grain!r}")
-    known, sum_rows, count_rows, trend_rows = queries.run_all(
+    known, sum_rows, customer_rows, order_rows, trend_rows = queries.run_all(
         source,
-        [queries.categories(), queries.sums(filters), queries.distinct_counts(filters), queries.trend(filters, grain)],
+        [queries.categories(), queries.sums(filters), *queries.distinct_counts(filters), queries.trend(filters, grain)],
     )
-    figures = Figures.from_rows(sum_rows, count_rows)
+    figures = Figures.from_rows(sum_rows, customer_rows + order_rows)
     kpis = document(filters, [row[0] for row in known], figures)
     trend = [
         TrendPoint(_as_date(period), gender, int(sold or 0), Decimal(revenue or 0))

@@ -119,10 +119,10 @@ def document(filters: KpiFilter, known: list[str], figures: Figures) -> dict:
 
 def kpi_document(source: ServingSource, filters: KpiFilter) -> dict:
     """The KPI document for one filter, from the serving views of `source` (local DuckDB or Synapse)."""
-    known, sum_rows, count_rows = queries.run_all(
-        source, [queries.categories(), queries.sums(filters), queries.distinct_counts(filters)]
+    known, sum_rows, customer_rows, order_rows = queries.run_all(
+        source, [queries.categories(), queries.sums(filters), *queries.distinct_counts(filters)]
     )
-    return document(filters, [row[0] for row in known], Figures.from_rows(sum_rows, count_rows))
+    return document(filters, [row[0] for row in known], Figures.from_rows(sum_rows, customer_rows + order_rows))
 
 
 def compute_kpis(lake: Path, filters: KpiFilter) -> dict:

@@ -1,14 +1,15 @@
 """The KPI queries: one set, written in T-SQL over the serving views, used by `insights kpis`, the
 dashboard and the tests, sent as they are to Synapse serverless and translated by sqlglot for DuckDB.
 
-Four queries answer one filter state:
+Five queries answer one filter state:
 
 - `sums`: products sold and revenue, in total, per gender, per category and per category x gender, from
-  `gold.agg_daily_sales` (sums add up across days, subcategories and genders);
-- `distinct_counts`: orders in total, and customers in total, per gender, per category and per category
-  x gender, from `gold.sales` (the order lines that count as sales). Distinct counts never add up, so
-  they are counted over the filter's lines: once into the distinct (customer, gender, category) triples
-  of the filter, then per level from those;
+  `gold.agg_daily_sales`: one scan into the category x gender cells, the other levels added up from
+  those (sums add up across days, subcategories and genders);
+- `distinct_counts`: two queries, run side by side: customers in total, per gender, per category and per
+  category x gender, and orders in total, from `gold.sales` (the order lines that count as sales).
+  Distinct counts never add up, so they are counted over the filter's lines: customers once into the
+  distinct (customer, gender, category) triples of the filter, then per level from those;
 - `trend`: products sold and revenue per period (day, week or month) and gender, from the daily sums;
 - `categories`: what a category filter may name.
 
@@ -100,21 +101,22 @@ _NO_TEXT = "CAST(NULL AS VARCHAR(100))"
 
 def sums(filters: Filter) -> Query:
     """level, category, gender, products sold, revenue: one row per group with sales, at every level."""
-    daily = "gold.agg_daily_sales"
-    return _union(
-        [
-            _select(f"'cell' AS level, category, gender, {_SUMS}", daily, filters, "GROUP BY category, gender"),
-            _select(f"'category', category, {_NO_TEXT}, {_SUMS}", daily, filters, "GROUP BY category"),
-            _select(f"'gender', {_NO_TEXT}, gender, {_SUMS}", daily, filters, "GROUP BY gender"),
-            _select(f"'total', {_NO_TEXT}, {_NO_TEXT}, {_SUMS}", daily, filters),
-        ]
+    cells = _select(f"category, gender, {_SUMS}", "gold.agg_daily_sales", filters, "GROUP BY category, gender")
+    return Query(
+        f"WITH cells AS ({cells.sql}) "
+        f"SELECT 'cell' AS level, category, gender, {_SUMS} FROM cells GROUP BY category, gender "
+        f"UNION ALL SELECT 'category', category, {_NO_TEXT}, {_SUMS} FROM cells GROUP BY category "
+        f"UNION ALL SELECT 'gender', {_NO_TEXT}, gender, {_SUMS} FROM cells GROUP BY gender "
+        f"UNION ALL SELECT 'total', {_NO_TEXT}, {_NO_TEXT}, {_SUMS} FROM cells",
+        cells.params,
     )
 
 
-def distinct_counts(filters: Filter) -> Query:
-    """measure (orders | customers), level, category, gender, count: distinct over the filter's lines."""
+def distinct_counts(filters: Filter) -> tuple[Query, Query]:
+    """measure (customers | orders), level, category, gender, count: distinct over the filter's lines; the
+    customers and the orders as two queries, so that they run side by side."""
     triples = _select("DISTINCT customer_id, gender, category", "gold.sales", filters)
-    return _union(
+    customers = _union(
         [
             Query("SELECT 'customers' AS measure, 'cell' AS level, category, gender, COUNT(*) AS n FROM triples "
                   "GROUP BY category, gender"),
@@ -123,12 +125,17 @@ def distinct_counts(filters: Filter) -> Query:
             Query(f"SELECT 'customers', 'gender', {_NO_TEXT}, gender, COUNT(DISTINCT customer_id) FROM triples "
                   "GROUP BY gender"),
             Query(f"SELECT 'customers', 'total', {_NO_TEXT}, {_NO_TEXT}, COUNT(DISTINCT customer_id) FROM triples"),
-            _select(f"'orders', 'total', {_NO_TEXT}, {_NO_TEXT}, COUNT(DISTINCT sales_order_id)",
-                    "gold.sales", filters),
         ],
         prefix=f"WITH triples AS ({triples.sql}) ",
         prefix_params=triples.params,
     )  # fmt: skip
+    orders = _select(
+        f"'orders' AS measure, 'total' AS level, {_NO_TEXT} AS category, {_NO_TEXT} AS gender, "
+        "COUNT(DISTINCT sales_order_id) AS n",
+        "gold.sales",
+        filters,
+    )
+    return customers, orders
 
 
 def trend(filters: Filter, grain: str) -> Query:
