@@ -46,6 +46,8 @@ def local_spark(cores: int = 2) -> SparkSession:
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.memory", os.environ.get("INSIGHTS_SPARK_DRIVER_MEMORY", "4g"))
+        # The storage seam hands whole tables to Arrow through the driver: its heap is the limit, not a share of it.
+        .config("spark.driver.maxResultSize", "0")
         .config("spark.sql.adaptive.enabled", "true")
         # One pipeline run compiles about 220 distinct query classes; Spark keeps 100 by default, so every
         # run in this process recompiled (and re-JITted) all of them: 1.3-1.9 s of compiling and 3-4 s of an
