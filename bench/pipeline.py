@@ -143,7 +143,7 @@ def demo_seconds(work: Path) -> dict:
                 with urllib.request.urlopen(url, timeout=120) as page:
                     page.read()
                 request = urllib.request.Request(
-                    url + "_dash-update-component", data=json.dumps(_FIRST_CALLBACK).encode(),
+                    url + "_dash-update-component", data=json.dumps(_first_callback(url)).encode(),
                     headers={"Content-Type": "application/json"},
                 )  # fmt: skip
                 with urllib.request.urlopen(request, timeout=120) as answer:
@@ -167,20 +167,16 @@ from insights.local.source import generate
 generate(Path({source!r}), scale=1, seed=42)
 app(["demo", "--source", {source!r}, "--lake", {lake!r}, "--port", "0"])
 """
-_OUTPUTS = ["kpi-cards.children", "kpi-cards.data-filters", "kpi-document.children", "chart-trend.figure",
-            "chart-category.figure", "chart-pies.figure", "error.children"]  # fmt: skip
-_FIRST_CALLBACK = {
-    "output": ".." + "...".join(_OUTPUTS) + "..",
-    "outputs": [dict(zip(("id", "property"), o.split("."), strict=True)) for o in _OUTPUTS],
-    "inputs": [
-        {"id": "filter-categories", "property": "value", "value": []},
-        {"id": "filter-genders", "property": "value", "value": []},
-        {"id": "filter-dates", "property": "start_date", "value": None},
-        {"id": "filter-dates", "property": "end_date", "value": None},
-        {"id": "filter-grain", "property": "value", "value": "month"},
-    ],
-    "changedPropIds": [],
-}
+
+
+def _first_callback(url: str) -> dict:
+    """The request a browser sends first: the callback that fills the KPI cards, with the filters empty."""
+    with urllib.request.urlopen(url + "_dash-dependencies", timeout=120) as answer:
+        callbacks = json.loads(answer.read())
+    [callback] = [c for c in callbacks if "kpi-cards.children" in c["output"]]
+    outputs = [dict(zip(("id", "property"), o.split("."), strict=True)) for o in callback["output"][2:-2].split("...")]
+    inputs = [{"id": i["id"], "property": i["property"], "value": None} for i in callback["inputs"]]
+    return {"output": callback["output"], "outputs": outputs, "inputs": inputs, "changedPropIds": []}
 
 
 def bench_scale(scale: float, work: Path, repeat: int, say) -> dict:
