@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import sys
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -11,9 +13,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperOption
 
+from insights.extras import ensure_installed, missing_module_message
 from insights.local.source.catalog import TOP_CATEGORIES
 from insights.local.source.cli import app as source_app
 from insights.local.source.cli import progress_bar
@@ -284,6 +288,7 @@ def demo(
     """The platform on one machine: a sample source, the daily pipeline, then the dashboard at a local URL."""
     from insights.serving import ServingConfig
 
+    ensure_installed("dash")  # the dashboard comes last: say what is missing before the pipeline runs
     console.print(f"1/2 Pipeline: {source} -> bronze -> silver -> gold in {lake}")
     _run_daily(source, lake, currency)
     console.print("2/2 Dashboard:")
@@ -292,6 +297,8 @@ def demo(
 
 def _serve_dashboard(config, port: int, currency: str) -> None:
     from insights.serving import ServingError, open_source
+
+    ensure_installed("dash")  # before the checks below: a missing extra is the first thing to fix
 
     # azure-identity logs its whole credential chain as a warning when sign-in fails; the error below says it
     logging.getLogger("azure.identity").setLevel(logging.ERROR)
@@ -322,5 +329,15 @@ def _serve_dashboard(config, port: int, currency: str) -> None:
 register_operations(app)  # plan, deploy, destroy: the Azure side
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """The `insights` command; a missing optional dependency ends in one line naming the extra to install."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args)
+    except ModuleNotFoundError as error:
+        words = list(itertools.takewhile(lambda arg: not arg.startswith("-"), args))
+        message = missing_module_message(error, " ".join(["insights", *words]))
+        if message is None:
+            raise
+        console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        raise SystemExit(1) from None
