@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data" / "adventureworkslt"
+from tests.support.paths import SHARED_DATA
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """A real browser on the real dashboard: Debian's Chromium (`apt-get install chromium`) driven by
 Playwright for Python, never a browser Playwright downloads; the dashboard served on 127.0.0.1 in this
-process over gold Delta tables written by the test (the builder of tests/serving/conftest.py)."""
+process over gold Delta tables written by the test (tests/support/gold.py, tests/support/browser.py)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serving.conftest import PRODUCTS, fct_rows, many_customers, random_lines, write_gold
 
-from dashboard import DashboardServer, create_app
-from insights.serving import LocalViews
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, open_page, seeded_gold, serve
 
 
 @pytest.fixture(scope="session")
@@ -38,19 +24,6 @@ def browser():
         chromium.close()
 
 
-def seeded_gold(folder: Path, seed: int, n_orders: int, n_customers: int, products=PRODUCTS) -> tuple[Path, list]:
-    """Gold Delta tables of seeded order lines under `folder`, and the fact rows worked out in plain Python."""
-    customers = many_customers(n_customers)
-    lines = random_lines(seed=seed, n_orders=n_orders, customers=customers, products=products)
-    return write_gold(folder / "lake", lines, customers, products), fct_rows(lines, customers, products)
-
-
-def serve(lake: Path) -> Iterator[str]:
-    """The dashboard over the local views of `lake`, on a free port; yields its URL."""
-    with DashboardServer(create_app(LocalViews(lake)), port=0) as server:
-        yield server.url
-
-
 @pytest.fixture(scope="session")
 def dashboard_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
     return seeded_gold(tmp_path_factory.mktemp("browser"), seed=3, n_orders=250, n_customers=40)
@@ -59,18 +32,6 @@ def dashboard_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list
 @pytest.fixture(scope="session")
 def dashboard_url(dashboard_lake) -> Iterator[str]:
     yield from serve(dashboard_lake[0])
-
-
-def open_page(browser, width: int, height: int) -> Iterator:
-    """A fresh page of this size; on closing it, no script error may have happened in it."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
 
 
 @pytest.fixture

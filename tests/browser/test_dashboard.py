@@ -10,11 +10,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from serving.conftest import GENDERS, reference_kpis, week_start
 
 from insights.serving.kpis import KpiFilter, compute_kpis
-
-from .conftest import ARTIFACTS
+from tests.support.gold import GENDERS, reference_kpis, week_start
+from tests.support.paths import ARTIFACTS
 
 CATEGORIES = ["Accessories", "Bikes", "Clothing", "Components"]
 

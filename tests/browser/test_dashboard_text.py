@@ -8,11 +8,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from serving.conftest import Customer, Line, Product, write_gold
 
 from insights.serving.kpis import KpiFilter
+from tests.support.browser import serve
+from tests.support.gold import Customer, Line, Product, write_gold
+from tests.support.paths import ARTIFACTS
 
-from .conftest import ARTIFACTS, serve
 from .test_dashboard import plotted, wait_for
 
 BIKES_FR, MOUNTAIN_RU = "Vélos 🚲 自転車", "Горные 🏔"

@@ -17,11 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from serving.conftest import GENDERS, PRODUCTS
 
 from insights.serving.kpis import KpiFilter
+from tests.support.browser import open_page, seeded_gold, serve
+from tests.support.gold import GENDERS, PRODUCTS
+from tests.support.paths import ARTIFACTS
 
-from .conftest import ARTIFACTS, open_page, seeded_gold, serve
 from .test_dashboard import check_charts, plotted, sales, wait_for
 
 WIDTHS = {"desktop": 1366, "phone": 420}

@@ -7,31 +7,12 @@ session so that edits made elsewhere while the tests run cannot make two runs di
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from infra.offline import Run, run_program
-from infra.paths import REPO_ROOT
-
-# A password with the characters that break naive quoting, to show it only travels as a secret.
-SOURCE_PASSWORD = "Src-Pa55'word;--"
-SECRETS = {"sourcePassword": SOURCE_PASSWORD}
-FIXTURES = Path(__file__).parent / "fixtures"
-ARTIFACT_FOLDERS = ("adf_pipelines", "databricks_jobs", "synapse_views")
-
-
-def snapshot_artifacts(target: Path, synapse_views: Path | None = None) -> Path:
-    """Copy the artifacts the program deploys into `target` (caches and build output left out)."""
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".pytest_cache")
-    for folder in ARTIFACT_FOLDERS:
-        source = REPO_ROOT / folder
-        if folder == "synapse_views" and synapse_views is not None:
-            source = synapse_views
-        if source.is_dir():
-            shutil.copytree(source, target / folder, ignore=ignore)
-    return target
+from tests.support.stacks import SECRETS, snapshot_artifacts
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from azure.mgmt.datafactory import models
 from adf_pipelines import ADF_PIPELINES, LINKED_SERVICES, FactoryError, load_factory
 from infra.adf_artifacts import dataset_properties, pipeline_args, sdk_shape
 from infra.offline import Run, run_program
-from tests.infra.conftest import SECRETS
+from tests.support.stacks import SECRETS
 
 SCOPE_INPUTS = {"factoryName", "resourceGroupName"}
 

@@ -13,7 +13,7 @@ import pytest
 
 from infra.offline import Run, run_program, stack_config
 from infra.settings import ConfigError
-from tests.infra.conftest import SECRETS
+from tests.support.stacks import SECRETS
 
 METASTORE = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 

@@ -12,7 +12,7 @@ import pytest
 
 from infra.offline import Run, run_program
 from infra.wheel import build_wheel, source_hash
-from tests.infra.conftest import SECRETS, snapshot_artifacts
+from tests.support.stacks import SECRETS, snapshot_artifacts
 
 
 def changed_resources(before: Run, after: Run) -> set[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra.offline import run_program
-from tests.infra.conftest import SECRETS
+from tests.support.stacks import SECRETS
 
 # Every provider function the program may call, each a read (an ARM GET on the caller's own context).
 READS = {"azure-native:authorization:getClientConfig"}

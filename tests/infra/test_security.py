@@ -8,7 +8,7 @@ from typing import Any
 from adf_pipelines import ADF_PIPELINES
 from infra.naming import MAX_LENGTHS
 from infra.offline import Run
-from tests.infra.conftest import SOURCE_PASSWORD
+from tests.support.stacks import SOURCE_PASSWORD
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 

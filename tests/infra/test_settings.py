@@ -10,7 +10,7 @@ import yaml
 
 from infra.offline import Resource, run_program, stack_config
 from infra.settings import ConfigError, is_production, read_stack
-from tests.infra.conftest import SECRETS
+from tests.support.stacks import SECRETS
 
 NS = "customer-insights"
 

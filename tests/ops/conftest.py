@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 import typer
-import yaml
 
-from infra.paths import REPO_ROOT
 from insights.ops.cli import register
 from insights.ops.plan import build_plan
-from tests.infra.conftest import snapshot_artifacts
+from tests.support.paths import REPO_ROOT
+from tests.support.stacks import ENCRYPTED, snapshot_artifacts, write_stack
 
 
 @pytest.fixture(scope="session")
@@ -33,16 +32,6 @@ def ops_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return snapshot_artifacts(tmp_path_factory.mktemp("ops-artifacts"))
 
 
-def write_stack(root: Path, stack: str, edit=None, like: str = "dev") -> Path:
-    """`Pulumi.<stack>.yaml` in `root`: a copy of the repository's `Pulumi.<like>.yaml`, edited by `edit`."""
-    document = yaml.safe_load((REPO_ROOT / f"Pulumi.{like}.yaml").read_text(encoding="utf-8"))
-    if edit:
-        edit(document["config"])
-    path = root / f"Pulumi.{stack}.yaml"
-    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="session")
 def deployed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Stack files as after `pulumi config set --secret sourcePassword`: the secret is stored encrypted."""
@@ -50,7 +39,7 @@ def deployed_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for stack in ("dev", "prod"):
 
         def secret(config: dict) -> None:
-            config["customer-insights:sourcePassword"] = {"secure": "v1:c2VjcmV0:ZW5jcnlwdGVk"}
+            config["customer-insights:sourcePassword"] = ENCRYPTED
 
         write_stack(root, stack, secret, like=stack)
     shutil.copy(REPO_ROOT / "Pulumi.yaml", root / "Pulumi.yaml")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from insights.ops.plan import OFFLINE_SECRET, PlanError, build_plan, load_plan, plan_passes, violations
 from insights.ops.plan_diff import diff_plans
 from insights.ops.powerbi import describe_plan
-from tests.ops.conftest import write_stack
+from tests.support.stacks import write_stack
 
 ACCOUNT_KEY = "insights:lake:Lake$azure-native:storage:StorageAccount::lake-account"
 GROUP_KEY = "azure-native:resources:ResourceGroup::resource-group"

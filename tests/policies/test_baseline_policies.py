@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from infra.policies.evaluate import evaluate
-from tests.policies.conftest import RG, SUBSCRIPTION, resource
+from tests.support.resources import RG, SUBSCRIPTION, resource
 
 STORAGE = "azure-native:storage:StorageAccount"
 CONTAINER = "azure-native:storage:BlobContainer"

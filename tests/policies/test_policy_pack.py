@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from infra.offline import Run
-from infra.paths import REPO_ROOT
 from infra.policies import plain_secrets_in_config
 from infra.policies.evaluate import evaluate
+from tests.support.paths import REPO_ROOT
 
 PACK = REPO_ROOT / "infra" / "policies"
 EXPECTED_POLICIES = {

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from insights.serving.local import LocalViews
-from tests.serving.conftest import write_gold
-
-REPO = Path(__file__).resolve().parents[2]
-POWERBI = REPO / "powerbi"
-MODEL = POWERBI / "CustomerInsights.SemanticModel"
-REPORT = POWERBI / "CustomerInsights.Report"
+from tests.support.gold import write_gold
 
 # The same catalog query answers on Synapse serverless and on the local views.
 VIEW_COLUMNS_SQL = (

@@ -1,7 +1,7 @@
 """The semantic model against the serving views it reads, and the report against the model.
 
 The views' columns and types come from DuckDB running `synapse_views/` (the `view_columns` fixture), the
-model from its TMDL files (tests/powerbi/tmdl.py), the report's fields from its PBIR visual files.
+model from its TMDL files (tests/support/tmdl.py), the report's fields from its PBIR visual files.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.powerbi.conftest import MODEL, POWERBI, REPORT
-from tests.powerbi.tmdl import Model, dax_references, read_model, split_reference
+from tests.support.paths import MODEL, POWERBI, REPORT
+from tests.support.tmdl import Model, dax_references, read_model, split_reference
 
 _PARTITION_SOURCE = re.compile(r'Source\{\[Schema\s*=\s*"(\w+)",\s*Item\s*=\s*"(\w+)"\]\}\[Data\]')
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")

@@ -18,9 +18,9 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
-from tests.powerbi.conftest import POWERBI, REPO, REPORT
+from tests.support.paths import POWERBI, REPORT, SHARED
 
-SCHEMAS = REPO.parent / "shared" / "schemas" / "microsoft-fabric"
+SCHEMAS = SHARED / "schemas" / "microsoft-fabric"
 BASE_URL = "https://developer.microsoft.com/json-schemas/"
 # fabric-cicd and the Fabric Git integration read `.platform`; Microsoft publishes no copy of its schema here,
 # so its fields are checked where they are used: tests/ops/test_powerbi_publish.py.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.powerbi.tmdl import TmdlError, dax_references, parse, split_reference
+from tests.support.tmdl import TmdlError, dax_references, parse, split_reference
 
 # The overview's first example, tab-indented as TMDL writes it.
 OVERVIEW = """\

@@ -17,8 +17,16 @@ from dashboard.data import state
 from insights.cli import app
 from insights.serving import LocalViews, local
 from insights.serving.kpis import KpiError, KpiFilter, compute_kpis, kpi_document
-
-from .conftest import GENDERS, PRODUCTS, fct_rows, many_customers, random_lines, reference_kpis, week_start, write_gold
+from tests.support.gold import (
+    GENDERS,
+    PRODUCTS,
+    fct_rows,
+    many_customers,
+    random_lines,
+    reference_kpis,
+    week_start,
+    write_gold,
+)
 
 CATEGORIES = ["Accessories", "Bikes", "Clothing", "Components"]
 

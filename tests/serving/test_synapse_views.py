@@ -21,8 +21,7 @@ from synapse_views import (
     statements,
     substitute,
 )
-
-from .conftest import SCHEMAS
+from tests.support.gold import SCHEMAS
 
 BENIGN = serving_parameters(
     database="insights",

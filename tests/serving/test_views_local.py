@@ -15,8 +15,7 @@ from deltalake import write_deltalake
 import synapse_views
 from insights.serving.dialect import OpenRowset, SynapseServerless
 from insights.serving.local import LocalViews, ServingError, parse_view, to_duckdb, view_files
-
-from .conftest import (
+from tests.support.gold import (
     CUSTOMERS,
     FCT_SALES,
     PRODUCTS,

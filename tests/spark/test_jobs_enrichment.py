@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from bronze_builder import category, customer, product, write_bronze
 
 from insights_jobs.silver.enrich import top_level, with_gender, with_top_level_category
+from tests.support.bronze import category, customer, product, write_bronze
 
 pytestmark = pytest.mark.spark
 

@@ -8,11 +8,11 @@ import shutil
 from decimal import Decimal
 
 import pytest
-from bronze_builder import category, customer, detail, header, product, write_bronze
 from deltalake import DeltaTable, write_deltalake
 
 from insights_jobs.gold.job import GoldJob
 from insights_jobs.storage import LocalDelta
+from tests.support.bronze import category, customer, detail, header, product, write_bronze
 
 pytestmark = pytest.mark.spark
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from bronze_builder import address, category, customer, detail, header, product, write_bronze
 from deltalake import DeltaTable, write_deltalake
+
+from tests.support.bronze import address, category, customer, detail, header, product, write_bronze
 
 pytestmark = pytest.mark.spark
 

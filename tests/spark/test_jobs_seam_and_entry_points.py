@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pyarrow.parquet as pq
 import pytest
-from bronze_builder import customer, write_bronze
 from deltalake import DeltaTable
 
 from insights_jobs import lake as paths
 from insights_jobs.jobs import gold_main, silver_main
 from insights_jobs.storage import LocalDelta, NativeDelta, merge_conditions, storage_for
+from tests.support.bronze import customer, write_bronze
 
 pytestmark = pytest.mark.spark
 

@@ -9,7 +9,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from bronze_builder import category, customer, detail, header, product, write_bronze
+
+from tests.support.bronze import category, customer, detail, header, product, write_bronze
 
 pytestmark = pytest.mark.spark
 

@@ -1,5 +1,6 @@
-"""Fakes at the two seams of `insights deploy` / `destroy`: the Azure client layer and the Pulumi CLI's
-process runner. Both write to one journal, so a test reads the order of every call across the two."""
+"""Fakes at the two seams of the operator's commands (`insights deploy`, `destroy`, `cloud`): the Azure
+client layer and the Pulumi CLI's process runner. Both write to one journal; a `World` holds them, and
+its `steps()` are what the tests' invariants read (which changes happened, in which order)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from insights.ops.azure import ActivityRunInfo, BusyError, FactoryRef, Metastore, SynapseState
+from insights.ops.deploy import Operator, Timing
 from insights.ops.pulumi_cli import Completed, PulumiCli
+from tests.support.paths import REPO_ROOT
 
 SUBSCRIPTION = "00000000-0000-4000-8000-0000000000aa"
 
@@ -181,3 +184,66 @@ class FakePulumiProcess:
 
 def pulumi(process: FakePulumiProcess, installed: bool = True) -> PulumiCli:
     return PulumiCli(runner=process, which=lambda name: "/usr/bin/pulumi" if installed else None, env={})
+
+
+POLICY_PACK = str(REPO_ROOT / "infra" / "policies")
+# Short waits and few retries, so that a test sees each of them.
+TIMING = Timing(trigger_attempts=4, trigger_wait_seconds=2, stop_checks=3, stop_wait_seconds=1, poll_seconds=15)
+
+
+def up(stack: str) -> tuple:
+    """The journal entry of `pulumi up` for `stack`, with the policy pack."""
+    return ("pulumi", "up", "--stack", stack, "--yes", "--diff", "--policy-pack", POLICY_PACK)
+
+
+# What changes the stack or Azure; everything else the fakes answer only reads or checks.
+CHANGES = {"stop_trigger", "start_trigger", "up", "destroy", "run_pipeline", "purge_deleted_vault"}
+
+
+class Clock:
+    def __init__(self, step: float = 10.0) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+class World:
+    """One deploy's outside world: the fakes, the journal, what was said and slept."""
+
+    def __init__(self, stack: str, deployed: bool = True, trigger: str | None = "Started") -> None:
+        self.journal: list[tuple] = []
+        enabled = stack == "prod"  # as in Pulumi.<stack>.yaml: trigger.enabled
+        self.azure = FakeAzure(self.journal, {"tr_daily": trigger} if deployed else {})
+        self.process = FakePulumiProcess(
+            self.journal, outputs(stack, enabled) if deployed else {}, outputs(stack, enabled)
+        )
+        self.said: list[str] = []
+        self.warned: list[str] = []
+        self.slept: list[float] = []
+        self.installed = True
+        self.env: dict[str, str] = {} if deployed else {"ARM_SUBSCRIPTION_ID": SUBSCRIPTION}
+
+    def operator(self) -> Operator:
+        return Operator(
+            azure=self.azure,
+            pulumi=pulumi(self.process, self.installed),
+            say=self.said.append,
+            warn=self.warned.append,
+            sleep=self.slept.append,
+            clock=Clock(),
+            env=self.env,
+        )
+
+    def calls(self, source: str | None = None) -> list[tuple]:
+        return [c for c in self.journal if source is None or c[0] == source]
+
+    def changes(self) -> list[tuple]:
+        """The calls that change the stack or Azure, in order (reads and checks left out)."""
+        return [c for c in self.journal if c[1] in CHANGES]
+
+    def steps(self) -> list[str]:
+        """`changes()` by kind, a repeat of the same kind counted once: ["stop_trigger", "up", "start_trigger"]."""
+        kinds = [c[1] for c in self.changes()]
+        return [kind for i, kind in enumerate(kinds) if i == 0 or kinds[i - 1] != kind]

@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pyarrow as pa
-import pytest
 from deltalake import write_deltalake
 
 GENDERS = ("Female", "Male", "Unknown")
@@ -373,9 +372,3 @@ def reference_kpis(fct: list[dict], start=None, end=None, categories=(), genders
             for c in sorted(categories or known)
         ],
     }
-
-
-@pytest.fixture
-def gold_lake(tmp_path: Path) -> Path:
-    """A lake whose gold holds the hand-made SMALL set."""
-    return write_gold(tmp_path / "lake")
