@@ -49,9 +49,8 @@ def local_spark(cores: int = 2) -> SparkSession:
         # The storage seam hands whole tables to Arrow through the driver: its heap is the limit, not a share of it.
         .config("spark.driver.maxResultSize", "0")
         .config("spark.sql.adaptive.enabled", "true")
-        # One pipeline run compiles about 220 distinct query classes; Spark keeps 100 by default, so every
-        # run in this process recompiled (and re-JITted) all of them: 1.3-1.9 s of compiling and 3-4 s of an
-        # incremental run at scale 10 (docs/decisions.md).
+        # One pipeline run compiles more distinct query classes than Spark's default cache keeps, so every
+        # later run in this process would compile (and the JVM re-optimise) all of them again.
         .config("spark.sql.codegen.cache.maxEntries", "1000")
     )
     with filtered_stderr():  # the JVM starts here, and keeps the filtered standard error

@@ -182,8 +182,8 @@ class LocalDelta:
 
     ROW_GROUP_ROWS = 128 * 1024  # several row groups per file, so Spark can split a scan across cores
     # A column whose dictionary outgrows this is written plain: an id column stops paying for a dictionary
-    # of every value (1 MB by default), a low-cardinality one (gender, category) keeps its dictionary.
-    # Measured: MERGEs of the largest tables 20-30% faster, files no larger (docs/jobs.md, Decisions).
+    # of every value, a low-cardinality one (gender, category) keeps its dictionary: MERGEs of the largest
+    # tables run faster and the files are no larger.
     DICTIONARY_PAGE_BYTES = 64 * 1024
 
     def __init__(self, spark: SparkSession) -> None:
