@@ -17,9 +17,9 @@ from pathlib import Path
 from adf_pipelines import MASTER_PIPELINE
 from infra.factory import SELF_HOSTED_RUNTIME
 from insights.ops.azure import AzureOpsError
-from insights.ops.deploy import Operator, OpsFailure, Timing, check_cloud
+from insights.ops.deploy import Operator, OpsFailure, Timing, check_cloud, run_and_follow_master
 from insights.ops.pulumi_cli import PulumiError
-from insights.ops.runs import FollowedRun, RunTimeout, failure, follow_run
+from insights.ops.runs import FollowedRun, RunTimeout, failure
 from insights.ops.triggers import StackTriggers, TriggerError, start_triggers, stop_triggers
 
 
@@ -45,19 +45,7 @@ def run_master(stack: str, op: Operator, timing: Timing, root: Path | None = Non
     """Start the master pipeline once and follow it; raise OpsFailure unless it succeeds."""
     factory = deployed(stack, op, root).factory
     try:
-        run_id = op.azure.run_pipeline(factory, MASTER_PIPELINE)
-        op.say(f"pipeline {MASTER_PIPELINE}: run {run_id} started in factory {factory.factory}")
-        run = follow_run(
-            op.azure,
-            factory,
-            MASTER_PIPELINE,
-            run_id,
-            op.say,
-            timeout_seconds=timing.smoke_timeout_seconds,
-            poll_seconds=timing.poll_seconds,
-            sleep=op.sleep,
-            clock=op.clock,
-        )
+        run = run_and_follow_master(op, factory, timing)
     except (AzureOpsError, RunTimeout) as exc:
         raise OpsFailure(str(exc)) from None
     if run.status != "Succeeded":

@@ -32,11 +32,11 @@ from infra.paths import REPO_ROOT
 from infra.settings import ConfigError, Settings, is_production, read_stack, stack_file_config
 from insights.credential import SignInError, azure_credential, renew_az_cli
 from insights.ops import powerbi
-from insights.ops.azure import REQUIRED_PROVIDERS, AzureClient, AzureOpsError
+from insights.ops.azure import REQUIRED_PROVIDERS, AzureClient, AzureOpsError, FactoryRef
 from insights.ops.plan import PlanError, build_plan, plan_passes, violations
 from insights.ops.prerequisites import PrerequisiteError, check_prerequisites
 from insights.ops.pulumi_cli import PulumiCli, PulumiError
-from insights.ops.runs import RunTimeout, failure, follow_run
+from insights.ops.runs import FollowedRun, RunTimeout, failure, follow_run
 from insights.ops.triggers import StackTriggers, TriggerError, restore_triggers, start_triggers, stop_triggers
 
 SMOKE_VIEW = "[gold].[agg_daily_sales]"
@@ -319,6 +319,23 @@ def create_pending_views(stack: str, outputs: Mapping[str, Any], op: Operator) -
     return outputs
 
 
+def run_and_follow_master(op: Operator, factory: FactoryRef, timing: Timing) -> FollowedRun:
+    """Start the master pipeline once and follow its runs to the end; `RunTimeout` when it outlasts the timing."""
+    run_id = op.azure.run_pipeline(factory, MASTER_PIPELINE)
+    op.say(f"pipeline {MASTER_PIPELINE}: run {run_id} started in factory {factory.factory}")
+    return follow_run(
+        op.azure,
+        factory,
+        MASTER_PIPELINE,
+        run_id,
+        op.say,
+        timeout_seconds=timing.smoke_timeout_seconds,
+        poll_seconds=timing.poll_seconds,
+        sleep=op.sleep,
+        clock=op.clock,
+    )
+
+
 def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Timing, report: Report) -> None:
     triggers = _triggers(outputs)
     if triggers is None:
@@ -342,23 +359,11 @@ def smoke_test(stack: str, outputs: Mapping[str, Any], op: Operator, timing: Tim
                 "so the pipeline cannot reach the source: start the runtime's service on its machine "
                 "(docs/runbook.md). The stack is deployed."
             )
-        run_id = op.azure.run_pipeline(factory, MASTER_PIPELINE)
-        report.pipeline_run_id = run_id
-        op.say(f"pipeline {MASTER_PIPELINE}: run {run_id} started")
         try:
-            run = follow_run(
-                op.azure,
-                factory,
-                MASTER_PIPELINE,
-                run_id,
-                op.say,
-                timeout_seconds=timing.smoke_timeout_seconds,
-                poll_seconds=timing.poll_seconds,
-                sleep=op.sleep,
-                clock=op.clock,
-            )
+            run = run_and_follow_master(op, factory, timing)
         except RunTimeout as exc:
             raise OpsFailure(f"smoke test: {exc}. The stack is deployed.") from None
+        report.pipeline_run_id = run.run_id
         if run.status != "Succeeded":
             raise OpsFailure(
                 f"smoke test: {failure(run, MASTER_PIPELINE)}. Its activities are in ADF Studio (Monitor). "
