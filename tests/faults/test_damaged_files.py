@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 from deltalake import DeltaTable
-from source_kpis import gold_cells, source_cells
 from typer.testing import CliRunner
 
 from insights.cli import app
 from insights.local.source import advance, generate
+from tests.support.source_kpis import gold_cells, source_cells
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 

@@ -23,11 +23,12 @@ from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
-from paced_run import MARK, PLANT
-from source_kpis import gold_cells, gold_totals, source_cells, source_totals
 
 from insights.local.pipeline import run_pipeline
 from insights.local.source import advance, generate
+from tests.support import paced_run
+from tests.support.paced_run import MARK, PLANT
+from tests.support.source_kpis import gold_cells, gold_totals, source_cells, source_totals
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
@@ -36,7 +37,7 @@ MOMENTS = int(os.environ.get("INSIGHTS_FAULT_MOMENTS", "12"))
 COMMIT_PACE = 0.25  # seconds before each committed watermark file: a window a kill can land in
 RUN_TIMEOUT = 900
 GOLD = ("fct_sales", "agg_daily_sales", "dim_customer", "dim_product", "dim_date")
-PACED_RUN = Path(__file__).with_name("paced_run.py")
+PACED_RUN = Path(paced_run.__file__)
 
 
 @dataclass

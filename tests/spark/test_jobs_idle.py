@@ -8,10 +8,10 @@ here a factory that counts its calls and hands out the test session.
 from __future__ import annotations
 
 import pytest
-from bronze_builder import category, customer, detail, header, product, write_bronze
 from deltalake import DeltaTable, write_deltalake
 
 from insights_jobs.jobs import gold_main, silver_main
+from tests.support.bronze import category, customer, detail, header, product, write_bronze
 
 pytestmark = pytest.mark.spark
 
