@@ -12,7 +12,7 @@ from insights.ops import cli as ops_cli
 from insights.ops.azure import ActivityRunInfo, PermissionDeniedError
 from insights.ops.cloud import run_master, runtime_key, switch_triggers
 from insights.ops.deploy import OpsFailure, Timing
-from tests.support.azure import World
+from tests.support.fake_azure import World
 
 TIMING = Timing(poll_seconds=15, smoke_timeout_seconds=600, stop_wait_seconds=0, trigger_wait_seconds=0)
 

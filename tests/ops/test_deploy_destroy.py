@@ -18,8 +18,8 @@ from insights.ops import cli as ops_cli
 from insights.ops import deploy as deploy_module
 from insights.ops.azure import AzureOpsError, PermissionDeniedError, SignInError
 from insights.ops.deploy import OpsFailure, Timing, deploy, destroy
-from tests.support.azure import SUBSCRIPTION, TIMING, World, up
-from tests.support.fabric import FakeCredential, FakeFabric
+from tests.support.fake_azure import SUBSCRIPTION, TIMING, World, up
+from tests.support.fake_fabric import FakeCredential, FakeFabric
 from tests.support.paths import REPO_ROOT
 from tests.support.stacks import write_stack
 

@@ -1,6 +1,6 @@
 """The Power BI step at its seam: what fabric-cicd sends to the Fabric REST API for `powerbi/`.
 
-Only the wire is fake (tests/support/fabric.py); fabric-cicd reads the project, validates and applies the
+Only the wire is fake (tests/support/fake_fabric.py); fabric-cicd reads the project, validates and applies the
 parameter file the step writes, and builds every request as it would against the real service.
 """
 
@@ -15,8 +15,8 @@ import requests
 
 from infra.settings import read_stack
 from insights.ops import powerbi
-from tests.support.azure import outputs
-from tests.support.fabric import TOKEN, FakeCredential, FakeFabric
+from tests.support.fake_azure import outputs
+from tests.support.fake_fabric import TOKEN, FakeCredential, FakeFabric
 from tests.support.stacks import write_stack
 
 WORKSPACE = "5b0a7c1e-2d3f-4a5b-8c6d-7e8f9a0b1c2d"

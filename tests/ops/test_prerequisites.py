@@ -17,7 +17,7 @@ from infra.settings import read_stack
 from insights.ops.azure import AzureSdkClient, Metastore, PermissionDeniedError, SynapseState
 from insights.ops.deploy import OpsFailure, deploy
 from insights.ops.prerequisites import PrerequisiteError, check_synapse, check_unity_catalog, missing_actions
-from tests.support.azure import TIMING, World, outputs, pulumi, up
+from tests.support.fake_azure import TIMING, World, outputs, pulumi, up
 
 # Built-in role definitions as Azure publishes them (docs: "Azure built-in roles"), the parts that matter here.
 CONTRIBUTOR = {

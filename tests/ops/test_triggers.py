@@ -7,7 +7,7 @@ import pytest
 
 from insights.ops.azure import AzureOpsError
 from insights.ops.triggers import StackTriggers, TriggerError, start_triggers, stop_triggers
-from tests.support.azure import FakeAzure, outputs
+from tests.support.fake_azure import FakeAzure, outputs
 
 
 def stack(trigger_enabled: bool = True, names: list[str] | None = None) -> StackTriggers:
