@@ -25,16 +25,6 @@ from tests.support.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
 
-DASHBOARD_OUTPUTS = [
-    ("kpi-cards", "children"),
-    ("kpi-cards", "data-filters"),
-    ("kpi-document", "children"),
-    ("chart-trend", "figure"),
-    ("chart-category", "figure"),
-    ("chart-pies", "figure"),
-    ("error", "children"),
-]
-
 
 class Installed:
     """A fresh virtual environment holding the wheels, and a working folder outside the checkout."""
@@ -170,20 +160,25 @@ def test_the_installed_dashboard_serves_the_kpis(installed: Installed) -> None:
 
 
 def _dashboard_kpis(url: str) -> str:
-    """The KPI document of the dashboard's first render (no filter), as its callback returns it."""
-    inputs = [
-        ("filter-categories", "value", []),
-        ("filter-genders", "value", []),
-        ("filter-dates", "start_date", None),
-        ("filter-dates", "end_date", None),
-        ("filter-grain", "value", "month"),
+    """The KPI document of the dashboard's first render (no filter), as its callback returns it; the callback's
+    outputs and inputs are read from the app's own dependency list."""
+    with urllib.request.urlopen(url + "_dash-dependencies", timeout=120) as response:
+        callbacks = json.loads(response.read())
+    [callback] = [c for c in callbacks if "kpi-document.children" in c["output"]]
+    outputs = [
+        dict(zip(("id", "property"), o.rsplit(".", 1), strict=True)) for o in callback["output"].strip(".").split("...")
     ]
+    first_render = {
+        ("filter-categories", "value"): [],
+        ("filter-genders", "value"): [],
+        ("filter-grain", "value"): "month",
+    }
     body = {
-        "output": ".." + "...".join(f"{i}.{p}" for i, p in DASHBOARD_OUTPUTS) + "..",
-        "outputs": [{"id": i, "property": p} for i, p in DASHBOARD_OUTPUTS],
-        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "output": callback["output"],
+        "outputs": outputs,
+        "inputs": [{**i, "value": first_render.get((i["id"], i["property"]))} for i in callback["inputs"]],
         "changedPropIds": [],
-        "state": [],
+        "state": [{**s, "value": None} for s in callback.get("state", [])],
     }
     request = urllib.request.Request(
         url + "_dash-update-component",
