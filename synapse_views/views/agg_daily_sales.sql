@@ -23,8 +23,8 @@ FROM OPENROWSET(
     FORMAT = 'DELTA'
 ) WITH (
     order_date DATE,
-    category VARCHAR(100),
-    subcategory VARCHAR(100),
+    category VARCHAR(200),
+    subcategory VARCHAR(200),
     gender VARCHAR(10),
     products_sold BIGINT,
     revenue DECIMAL(38, 6),

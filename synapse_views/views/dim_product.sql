@@ -20,6 +20,6 @@ FROM OPENROWSET(
     color VARCHAR(60),
     list_price DECIMAL(19, 4),
     product_category_id INT,
-    category VARCHAR(100),
-    subcategory VARCHAR(100)
+    category VARCHAR(200),
+    subcategory VARCHAR(200)
 ) AS prod;
