@@ -129,10 +129,10 @@ def gender_split_by_category(state: DashboardState) -> go.Figure:
                 title={"text": category, "position": "top center"},  # inside the pie's cell: it cannot overlap
                 marker={"colors": [GENDER_COLORS.get(c.gender, "#000") for c in cells]},
                 sort=False,
-                textinfo="percent",
+                texttemplate="%{percent:.1%}",
                 textposition="inside",
                 insidetextorientation="horizontal",
-                hovertemplate="%{label}: %{value:,} customers (%{percent})<extra>" + category + "</extra>",
+                hovertemplate="%{label}: %{value:,} customers (%{percent:.1%})<extra>" + category + "</extra>",
             ),
             row=index // columns + 1,
             col=index % columns + 1,
