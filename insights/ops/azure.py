@@ -9,6 +9,8 @@ errors below, each with a message an operator can act on. Its credential comes f
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ ARM_SCOPE = "https://management.azure.com/.default"
 # Azure Databricks' first-party application: the audience of a Databricks token from Entra ID.
 DATABRICKS_SCOPE = "2ff814a6-3304-4ab8-85cb-cd0e6f879c1d/.default"
 ACCOUNTS_HOST = "https://accounts.azuredatabricks.net"
+GRAPH_URL = "https://graph.microsoft.com"
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
 # The resource providers the program deploys into (docs/infra.md, "Prerequisites").
 REQUIRED_PROVIDERS = (
@@ -84,6 +88,7 @@ class SynapseState:
 
     provisioning_state: str
     firewall_rules: tuple[tuple[str, str, str], ...]  # (name, start, end)
+    principal_id: str = ""  # the workspace's managed identity
 
 
 class AzureClient(Protocol):
@@ -123,6 +128,12 @@ class AzureClient(Protocol):
 
     def synapse_state(self, subscription_id: str, resource_group: str, workspace: str) -> SynapseState | None:
         """The workspace's state, None when it does not exist."""
+
+    def signed_in_as_user(self) -> bool:
+        """Whether the signed-in identity is a user (a delegated token), not a service principal or managed identity."""
+
+    def directory_roles(self, principal_id: str) -> set[str]:
+        """The roleTemplateIds of the Entra directory roles a service principal holds, directly or through groups."""
 
     def workspace_metastore(self, host: str, resource_id: str) -> Metastore | None:
         """The Unity Catalog metastore assigned to a Databricks workspace, None when none is."""
@@ -209,8 +220,10 @@ def translate(exc: BaseException, action: str, needs: str = "") -> AzureOpsError
 class AzureSdkClient:
     """`AzureClient` over the Azure SDKs. `sdk` builds the SDK clients (the tests pass fakes)."""
 
-    def __init__(self, credential: Any = None, sdk: Callable[[str, str], Any] | None = None) -> None:
-        self._credential = credential
+    def __init__(
+        self, credential: Any = None, sdk: Callable[[str, str], Any] | None = None, graph_url: str = GRAPH_URL
+    ) -> None:
+        self._credential, self._graph_url = credential, graph_url
         self._sdk = sdk or self._build
         self._clients: dict[tuple[str, str], Any] = {}
 
@@ -381,7 +394,50 @@ class AzureSdkClient:
                 firewall = tuple(sorted((r.name, r.start_ip_address, r.end_ip_address) for r in rules))
         except NotFoundError:
             return None
-        return SynapseState(found.provisioning_state or "", firewall)
+        return SynapseState(
+            found.provisioning_state or "", firewall, (found.identity.principal_id if found.identity else None) or ""
+        )
+
+    def signed_in_as_user(self) -> bool:
+        # A delegated (user) token carries the `scp` claim; an app-only token carries `roles` instead.
+        with self._calling("reading the Azure sign-in"):
+            payload = self.credential.get_token(GRAPH_SCOPE).token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return bool(claims.get("scp"))
+
+    def directory_roles(self, principal_id: str) -> set[str]:
+        import urllib.error
+        import urllib.request
+
+        action = f"reading the directory roles of service principal {principal_id} from Microsoft Graph"
+        with self._calling(action):
+            token = self.credential.get_token(GRAPH_SCOPE).token
+        # Graph answers an OData cast only with ConsistencyLevel: eventual and $count ("List servicePrincipal
+        # transitive memberOf").
+        url = (
+            f"{self._graph_url}/v1.0/servicePrincipals/{principal_id}/transitiveMemberOf/microsoft.graph.directoryRole"
+            "?$count=true&$select=roleTemplateId"
+        )
+        headers = {"Authorization": f"Bearer {token}", "ConsistencyLevel": "eventual", "Accept": "application/json"}
+        found: set[str] = set()
+        while url:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+                    page = json.loads(response.read().decode("utf-8"))
+            except urllib.error.HTTPError as exc:
+                detail = _message(exc)
+                if exc.code == 401:
+                    raise SignInError(f"{action}: Graph refused the sign-in ({detail}); {SIGN_IN_HINT}") from exc
+                if exc.code == 403:
+                    raise PermissionDeniedError(
+                        f"{action}: the signed-in identity may not read the directory ({detail})"
+                    ) from exc
+                raise AzureOpsError(f"{action}: {detail}") from exc
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                raise AzureOpsError(f"{action}: {_message(exc)}") from exc
+            found.update(role.get("roleTemplateId") or "" for role in page.get("value") or [])
+            url = page.get("@odata.nextLink")
+        return found - {""}
 
     def _databricks(self, host: str, resource_id: str | None = None, account_id: str | None = None) -> Any:
         """A databricks-sdk client signed in with the one credential (and the management token for a workspace)."""

@@ -9,6 +9,12 @@
   `databricks.metastoreId` in the stack makes the program assign the workspace itself.
 - Synapse: a deployed workspace must have provisioned; its firewall rules are shown (the smoke test reads a
   view through them).
+- The analysts' group: `CREATE USER [group] FROM EXTERNAL PROVIDER` (synapse_views/grants/) looks the group up
+  in Entra ID. Run by a user, Synapse queries Microsoft Graph with that user's own delegated rights; run by a
+  service principal, it uses the workspace's managed identity, which needs Directory Readers (Microsoft's
+  "Microsoft Entra service principals with Azure SQL"). The deploy's SQL runs as the identity signed in here
+  (infra/synapse_sql.py), so a user's sign-in passes; otherwise the workspace identity's roles are read
+  from Graph. A deployer that may not read them is told so, without stopping the deploy.
 
 Every call goes through the one Azure client (insights/ops/azure.py).
 """
@@ -20,7 +26,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from infra.settings import Settings
-from insights.ops.azure import AzureClient, AzureOpsError
+from insights.ops.azure import AzureClient, AzureOpsError, PermissionDeniedError
 
 # What `pulumi up` asks ARM to do on a first deploy, one action per kind of resource it creates.
 REQUIRED_ACTIONS = (
@@ -34,6 +40,12 @@ REQUIRED_ACTIONS = (
     "Microsoft.Synapse/workspaces/write",
     "Microsoft.OperationalInsights/workspaces/write",
     "Microsoft.Insights/diagnosticSettings/write",
+)
+# Directory Readers' roleTemplateId, the same in every tenant (Entra ID's built-in roles).
+DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+LOOKUP_HINT = (
+    "assign the Entra role Directory Readers to the Synapse workspace's managed identity (a Privileged Role "
+    "Administrator can), or deploy as a user signed in with `az login`"
 )
 RIGHTS_HINT = (
     "give the deploying identity Owner on the subscription, or Contributor plus Role Based Access Control "
@@ -123,6 +135,30 @@ def check_synapse(azure: AzureClient, subscription: str, outputs: Mapping[str, A
     return f"Synapse: workspace {workspace} {state.provisioning_state.lower()}; firewall rules: {rules}"
 
 
+def check_group_lookup(azure: AzureClient, subscription: str, outputs: Mapping[str, Any]) -> str:
+    if azure.signed_in_as_user():
+        return "analysts' group: the grants run as you, a user, whose own sign-in looks the group up"
+    workspace, group = outputs.get("synapseWorkspaceName"), outputs.get("resourceGroupName")
+    state = azure.synapse_state(subscription, group, workspace) if workspace and group else None
+    if state is None or not state.principal_id:
+        return (
+            "analysts' group: this deploy creates the Synapse workspace's identity; run by a service principal, the "
+            "grants need it to hold Directory Readers: deploy the first time as a user signed in with `az login`, or "
+            "assign the role once the workspace exists and deploy again"
+        )
+    identity = f"Synapse workspace {workspace}'s identity {state.principal_id}"
+    try:
+        roles = azure.directory_roles(state.principal_id)
+    except PermissionDeniedError:
+        return (
+            f"analysts' group: not checked, you may not read the directory roles of {identity} in Microsoft Graph; "
+            f"if the grants fail, {LOOKUP_HINT}"
+        )
+    if DIRECTORY_READERS not in roles:
+        raise PrerequisiteError(f"{identity} cannot look up the analysts' Entra group: {LOOKUP_HINT}")
+    return f"analysts' group: {identity} holds Directory Readers"
+
+
 def check_prerequisites(
     azure: AzureClient, subscription: str, settings: Settings, outputs: Mapping[str, Any], env: Mapping[str, str]
 ) -> list[str]:
@@ -132,6 +168,7 @@ def check_prerequisites(
         lambda: check_rights(azure, subscription),
         lambda: check_unity_catalog(azure, settings, outputs, env),
         lambda: check_synapse(azure, subscription, outputs),
+        lambda: check_group_lookup(azure, subscription, outputs),
     )
     for check in checks:
         try:

@@ -4,19 +4,27 @@ against a loopback HTTP server standing in for a workspace (the real thing is th
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import pytest
 
 from infra.settings import read_stack
 from insights.ops.azure import AzureSdkClient, Metastore, PermissionDeniedError, SynapseState
 from insights.ops.deploy import OpsFailure, deploy
-from insights.ops.prerequisites import PrerequisiteError, check_synapse, check_unity_catalog, missing_actions
+from insights.ops.prerequisites import (
+    PrerequisiteError,
+    check_group_lookup,
+    check_synapse,
+    check_unity_catalog,
+    missing_actions,
+)
 from tests.support.fake_azure import TIMING, World, outputs, pulumi, up
 
 # Built-in role definitions as Azure publishes them (docs: "Azure built-in roles"), the parts that matter here.
@@ -109,10 +117,26 @@ def test_every_failing_prerequisite_is_reported_in_one_preflight(deployed_root: 
 # --- the client's side of the seam ------------------------------------------------------------
 
 
-class Workspace(BaseHTTPRequestHandler):
-    """A Databricks workspace's REST API, as much as the client asks of it; records each request's headers."""
+class JsonApi(BaseHTTPRequestHandler):
+    """A JSON REST API on a loopback port; each subclass records the requests it was sent in `seen`."""
 
     seen: list[tuple[str, dict[str, str]]]
+
+    def reply(self, status: int, body: dict) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class Workspace(JsonApi):
+    """A Databricks workspace's REST API, as much as the client asks of it; records each request's headers."""
+
     assigned = True
 
     def do_GET(self) -> None:
@@ -126,20 +150,12 @@ class Workspace(BaseHTTPRequestHandler):
             body = {"jobs": [{"job_id": 7, "settings": {"name": "insights-gold"}}], "has_more": False}
         elif "/.well-known/" in self.path:
             status = 404
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.reply(status, body)
 
 
-@pytest.fixture
-def workspace() -> Iterator[tuple[str, type[Workspace]]]:
-    handler = type("Handler", (Workspace,), {"seen": []})
+def serve(base: type[JsonApi]) -> Iterator[tuple[str, Any]]:
+    """A loopback server answering with a fresh subclass of `base` (its own `seen`): its URL and that class."""
+    handler = type("Handler", (base,), {"seen": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -147,6 +163,11 @@ def workspace() -> Iterator[tuple[str, type[Workspace]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def workspace() -> Iterator[tuple[str, type[Workspace]]]:
+    yield from serve(Workspace)
 
 
 class Credential:
@@ -268,3 +289,135 @@ def test_the_first_deploy_creates_the_waiting_views_after_the_pipeline_wrote_gol
     calls = [call for call in world.journal if call == up("prod") or call[1] in ("run_pipeline", "query")]
     assert [call[1] for call in calls] == ["up", "run_pipeline", "up", "query"]
     assert any("views waiting for their gold folders: [gold].[agg_daily_sales]" in line for line in world.said)
+
+
+# --- the analysts' group lookup, through the client against a loopback Microsoft Graph ---------------------------
+
+DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"  # Directory Readers in Entra ID's built-in roles
+GLOBAL_READER = "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+WORKSPACE_IDENTITY = "0c9e6b2a-7d41-4f0e-9a38-5b1d2e3f4a5b"
+
+
+def jwt(claims: dict) -> str:
+    """An access token shaped as Entra issues it (header.payload.signature, base64url without padding)."""
+    part = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"e30.{part}.sig"
+
+
+class Signed:
+    """A credential whose Graph token is a service principal's (`roles`) or a user's (`scp`)."""
+
+    def __init__(self, user: bool) -> None:
+        self.claims = {"scp": "Directory.Read.All User.Read"} if user else {"roles": ["Application.Read.All"]}
+
+    def get_token(self, scope: str):
+        return SimpleNamespace(token=jwt({**self.claims, "aud": scope}))
+
+
+class Graph(JsonApi):
+    """Microsoft Graph's transitiveMemberOf cast to directoryRole; two pages, as Graph pages with @odata.nextLink."""
+
+    seen: list[tuple[str, dict[str, str]]]
+    status = 200
+    roles: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append((self.path, {key.lower(): value for key, value in self.headers.items()}))
+        base = f"http://127.0.0.1:{self.server.server_port}"
+        if self.status != 200:
+            body = {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges"}}
+        elif "skiptoken" in self.path:
+            body = {"value": [{"roleTemplateId": role} for role in self.roles[1:]]}
+        else:
+            first = [{"roleTemplateId": role} for role in self.roles[:1]]
+            body = {"value": first, "@odata.nextLink": f"{base}{self.path}&$skiptoken=2"}
+        self.reply(self.status, body)
+
+
+@pytest.fixture
+def graph() -> Iterator[tuple[str, type[Graph]]]:
+    yield from serve(Graph)
+
+
+def lookup_client(graph_url: str, user: bool = False, principal: str | None = WORKSPACE_IDENTITY) -> AzureSdkClient:
+    """The real client: Graph at the loopback server, ARM's Synapse answer from azure-mgmt-synapse's own model."""
+    from azure.mgmt.synapse.models import ManagedIdentity
+    from azure.mgmt.synapse.models import Workspace as SynapseWorkspace
+
+    workspace = SynapseWorkspace(location="westeurope", identity=ManagedIdentity(type="SystemAssigned"))
+    workspace.provisioning_state = "Succeeded"
+    workspace.identity.principal_id = principal  # read-only in the model: set as the service would
+    synapse = SimpleNamespace(
+        workspaces=SimpleNamespace(get=lambda rg, name: workspace),
+        ip_firewall_rules=SimpleNamespace(list_by_workspace=lambda rg, name: []),
+    )
+    return AzureSdkClient(credential=Signed(user), sdk=lambda kind, sub: synapse, graph_url=graph_url)
+
+
+def test_a_workspace_identity_with_directory_readers_passes(graph) -> None:
+    url, handler = graph
+    handler.roles = [GLOBAL_READER, DIRECTORY_READERS]  # the role on the second page
+    line = check_group_lookup(lookup_client(url), "sub", outputs("prod", True))
+    assert line == f"analysts' group: Synapse workspace syn-cip-prod-abcde's identity {WORKSPACE_IDENTITY} holds " + (
+        "Directory Readers"
+    )
+    path, headers = handler.seen[0]
+    assert path == (
+        f"/v1.0/servicePrincipals/{WORKSPACE_IDENTITY}/transitiveMemberOf/microsoft.graph.directoryRole"
+        "?$count=true&$select=roleTemplateId"
+    )
+    assert headers["consistencylevel"] == "eventual"
+    bearer = headers["authorization"].removeprefix("Bearer ").split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(bearer + "=" * (-len(bearer) % 4)))["aud"] == (
+        "https://graph.microsoft.com/.default"
+    )
+    assert len(handler.seen) == 2
+
+
+def test_a_workspace_identity_without_directory_readers_stops_the_deploy(graph) -> None:
+    url, handler = graph
+    handler.roles = [GLOBAL_READER]
+    with pytest.raises(PrerequisiteError) as failure:
+        check_group_lookup(lookup_client(url), "sub", outputs("prod", True))
+    message = str(failure.value)
+    assert "\n" not in message
+    assert f"identity {WORKSPACE_IDENTITY} cannot look up the analysts' Entra group" in message
+    assert "Directory Readers" in message and "az login" in message
+
+
+def test_a_deployer_who_may_not_read_graph_is_told_without_failing(graph) -> None:
+    url, handler = graph
+    handler.status = 403
+    line = check_group_lookup(lookup_client(url), "sub", outputs("prod", True))
+    assert "\n" not in line
+    assert line.startswith("analysts' group: not checked, you may not read") and "Directory Readers" in line
+    assert "az login" in line
+
+
+def test_before_the_first_deploy_the_check_says_what_will_be_needed(graph) -> None:
+    url, handler = graph
+    line = check_group_lookup(lookup_client(url), "sub", {})
+    assert "this deploy creates the Synapse workspace's identity" in line
+    assert "Directory Readers" in line and "az login" in line
+    no_identity_yet = check_group_lookup(lookup_client(url, principal=None), "sub", outputs("prod", True))
+    assert no_identity_yet == line
+    assert handler.seen == []
+
+
+def test_a_user_s_sign_in_looks_the_group_up_itself(graph) -> None:
+    url, handler = graph
+    handler.roles = []  # the workspace identity holds nothing: a user's own token does the lookup
+    line = check_group_lookup(lookup_client(url, user=True), "sub", outputs("prod", True))
+    assert line == "analysts' group: the grants run as you, a user, whose own sign-in looks the group up"
+    assert handler.seen == []
+
+
+def test_a_missing_directory_role_is_one_line_of_the_deploy_s_preflight(deployed_root: Path) -> None:
+    world = World("prod")
+    world.azure.roles = set()
+    with pytest.raises(OpsFailure) as failure:
+        deploy("prod", world.operator(), timing=TIMING, root=deployed_root)
+    first, *rest = str(failure.value).splitlines()
+    assert "cannot look up the analysts' Entra group" in first
+    assert rest == ["nothing was changed"]
+    assert up("prod") not in world.journal

@@ -14,6 +14,8 @@ from insights.ops.pulumi_cli import Completed, PulumiCli
 from tests.support.paths import REPO_ROOT
 
 SUBSCRIPTION = "00000000-0000-4000-8000-0000000000aa"
+SYNAPSE_IDENTITY = "6b3f0c1e-2d4a-4e8b-9c7d-1a2b3c4d5e6f"
+DIRECTORY_READERS = "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"  # Entra ID's built-in roles
 
 
 def outputs(stack: str, trigger_enabled: bool) -> dict[str, Any]:
@@ -51,7 +53,11 @@ class FakeAzure:
         self.activities: dict[str, list[ActivityRunInfo]] = {}  # run id -> its activity runs (all ended)
         self.runtime_key = "IR@fake-node-key"
         self.granted: list[dict[str, list[str]]] = [{"actions": ["*"], "notActions": []}]  # Owner
-        self.synapse: SynapseState | None = SynapseState("Succeeded", (("office", "203.0.113.0", "203.0.113.255"),))
+        self.synapse: SynapseState | None = SynapseState(
+            "Succeeded", (("office", "203.0.113.0", "203.0.113.255"),), SYNAPSE_IDENTITY
+        )
+        self.user = False  # signed in as a service principal, as in CI
+        self.roles: set[str] | Exception = {DIRECTORY_READERS}  # the Synapse identity's directory roles
         self.metastore: Metastore | None = Metastore("m-1", "metastore_westeurope", "westeurope")
         self.account: list[Metastore] = [Metastore("m-1", "metastore_westeurope", "westeurope")]
         self.jobs = {"101": "insights-silver", "102": "insights-gold"}
@@ -124,6 +130,15 @@ class FakeAzure:
     def synapse_state(self, subscription_id: str, resource_group: str, workspace: str) -> SynapseState | None:
         self._log("synapse_state", workspace)
         return self.synapse
+
+    def signed_in_as_user(self) -> bool:
+        return self.user
+
+    def directory_roles(self, principal_id: str) -> set[str]:
+        self._log("directory_roles", principal_id)
+        if isinstance(self.roles, Exception):
+            raise self.roles
+        return self.roles
 
     def workspace_metastore(self, host: str, resource_id: str) -> Metastore | None:
         self._log("workspace_metastore", host)
