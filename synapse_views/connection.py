@@ -9,6 +9,7 @@ source (`insights.serving`). The driver is imported only when a connection is op
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import Any
 
 TOKEN_SCOPE = "https://database.windows.net/.default"
@@ -41,3 +42,16 @@ def open_connection(server: str, database: str, token: str) -> Any:
         autocommit=True,
         attrs_before={SQL_COPT_SS_ACCESS_TOKEN: token_struct(token)},
     )
+
+
+def fetch_all(connection: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    """Run one query with `?` parameters and close the connection; the rows as tuples."""
+    try:
+        cursor = connection.cursor()
+        if params:  # mssql-python takes one sequence of qmark parameters
+            cursor.execute(sql, tuple(params))
+        else:
+            cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        connection.close()

@@ -352,7 +352,7 @@ class AzureSdkClient:
             return adf.integration_runtimes.list_auth_keys(factory.resource_group, factory.factory, name).auth_key1
 
     def query(self, server: str, database: str, sql: str) -> list[tuple[Any, ...]]:
-        from synapse_views.connection import TOKEN_SCOPE, open_connection
+        from synapse_views.connection import TOKEN_SCOPE, fetch_all, open_connection
 
         with self._calling(f"signing in to {server}"):
             token = self.credential.get_token(TOKEN_SCOPE).token
@@ -364,13 +364,9 @@ class AzureSdkClient:
                 "stack's synapse.firewallRules, and the identity a member of the platform admins' group?)"
             ) from exc
         try:
-            cursor = connection.cursor()
-            cursor.execute(sql)
-            return [tuple(row) for row in cursor.fetchall()]
+            return fetch_all(connection, sql)
         except Exception as exc:
             raise AzureOpsError(f"querying {server}/{database}: {_message(exc)}") from exc
-        finally:
-            connection.close()
 
     def permissions(self, subscription_id: str) -> list[dict[str, list[str]]]:
         from azure.core.rest import HttpRequest

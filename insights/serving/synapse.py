@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from insights.serving.local import ServingError
-from synapse_views.connection import SQL_COPT_SS_ACCESS_TOKEN, TOKEN_SCOPE, connection_string, token_struct
+from synapse_views.connection import SQL_COPT_SS_ACCESS_TOKEN, TOKEN_SCOPE, connection_string, fetch_all, token_struct
 
 ENDPOINT_SUFFIX = "-ondemand.sql.azuresynapse.net"
 _WORKSPACE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$")
@@ -105,13 +105,6 @@ class SynapseViews:
         except Exception as error:  # the driver's and azure-identity's errors have no common base
             raise ServingError(f"cannot connect to {self.server} (database {self.database}): {error}") from error
         try:
-            cursor = connection.cursor()
-            if params:  # mssql-python takes one sequence of qmark parameters
-                cursor.execute(tsql, tuple(params))
-            else:
-                cursor.execute(tsql)
-            return [tuple(row) for row in cursor.fetchall()]
+            return fetch_all(connection, tsql, params)
         except Exception as error:
             raise ServingError(f"serving query failed on {self.server}: {error}") from error
-        finally:
-            connection.close()
