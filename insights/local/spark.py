@@ -12,6 +12,10 @@ from pyspark.sql import SparkSession
 from insights.local.jvm_console import filtered_stderr
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
+# A run whose new bronze is below this spends more CPU compiling Spark's framework and generated code than
+# running it (docs/benchmarks.md: the scale-1 first load, 11 MB, and the daily runs); above it, the full
+# optimising compiler pays for itself (the scale-10 first load, 114 MB).
+LARGE_RUN_BYTES = 32 * 2**20
 
 
 class JavaMissingError(RuntimeError):
@@ -33,15 +37,23 @@ def _check_java() -> None:
         raise JavaMissingError(f"Local Spark needs Java 17 or newer; found {version or out.strip()!r} at {java}.")
 
 
-def local_spark(cores: int = 2) -> SparkSession:
-    """Start (or reuse) the local session, configured like a small job cluster."""
+def java_options(large: bool) -> str:
+    """The driver JVM's options: the parallel collector (throughput over pause times, and no concurrent
+    marking competing for the two cores); a small run compiles with the quick C1 compiler only."""
+    options = [f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}", "-XX:+UseParallelGC"]
+    return " ".join(options if large else [*options, "-XX:TieredStopAtLevel=1"])
+
+
+def local_spark(cores: int = 2, *, large: bool = False) -> SparkSession:
+    """Start (or reuse) the local session, configured like a small job cluster; `large` for a run with
+    much new data (the JVM's options are fixed when it starts: a reused session keeps its own)."""
     _check_java()
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("customer-insights-local")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={LOG_CONFIG.as_uri()}")
+        .config("spark.driver.extraJavaOptions", java_options(large))
         .config("spark.sql.shuffle.partitions", str(cores * 2))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -52,6 +64,10 @@ def local_spark(cores: int = 2) -> SparkSession:
         # One pipeline run compiles more distinct query classes than Spark's default cache keeps, so every
         # later run in this process would compile (and the JVM re-optimise) all of them again.
         .config("spark.sql.codegen.cache.maxEntries", "1000")
+        # Lower-casing through the JVM, not ICU: ICU's case tables take seconds to load in every new process,
+        # and the only strings lower-cased are titles looked up among the gender mapping's ASCII keys, which
+        # both lower-case alike.
+        .config("spark.sql.icu.caseMappings.enabled", "false")
     )
     with filtered_stderr():  # the JVM starts here, and keeps the filtered standard error
         return builder.getOrCreate()

@@ -65,6 +65,23 @@ def test_read_gives_the_table_back_with_its_types(spark, tmp_path):
     assert store.read(path, columns=["name"]).collect()[0].name == "a"
 
 
+def test_create_makes_an_empty_table_readers_see_like_a_written_one_and_leaves_an_existing_table_alone(spark, tmp_path):
+    store, empty, written = LocalDelta(spark), str(tmp_path / "empty"), str(tmp_path / "written")
+    schema = spark.createDataFrame([], SCHEMA).schema
+    store.create(empty, schema)
+    store.overwrite(written, spark.createDataFrame([(1, "a", dt.datetime(2024, 1, 1), "r1")], SCHEMA))
+    assert store.read(empty).schema == store.read(written).schema == schema
+    assert store.read(empty).count() == 0
+    for table in (DeltaTable(empty), DeltaTable(written)):  # what Synapse serverless and DuckDB read
+        assert (table.protocol().min_reader_version, table.metadata().configuration) == (
+            1,
+            {"delta.enableDeletionVectors": "false"},
+        )
+    store.upsert(empty, spark.createDataFrame([(2, "b", None, "r2")], SCHEMA), ["id"])
+    store.create(empty, schema)
+    assert rows(empty) == {2: ("b", "r2")}
+
+
 def test_a_high_cardinality_column_stops_its_dictionary_and_a_low_one_keeps_it(spark, tmp_path):
     """100,000 distinct ints would need a 400 KB dictionary: it stops once past 64 KB (checked per write
     batch, so a little past) and the rest is written plain; three genders stay one small dictionary."""

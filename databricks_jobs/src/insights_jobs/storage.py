@@ -68,6 +68,10 @@ class Storage(Protocol):
         """Replace the whole table by `df`. Creates the table."""
         ...
 
+    def create(self, table_path: str, schema: StructType) -> None:
+        """An empty table of `schema`, unless a table is already there (no Spark job: nothing to compute)."""
+        ...
+
 
 def match_on(keys: Sequence[str]) -> str:
     """The MERGE join predicate on `keys` (target `t`, source `s`)."""
@@ -149,6 +153,14 @@ class NativeDelta:
             return self._create(table_path, df)
         df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(table_path)
         return self._rows_written(table_path)
+
+    def create(self, table_path: str, schema: StructType) -> None:
+        from delta.tables import DeltaTable
+
+        builder = DeltaTable.createIfNotExists(self.spark).location(table_path).addColumns(schema)
+        for name, value in TABLE_PROPERTIES.items():
+            builder = builder.property(name, value)
+        builder.execute()
 
     def _merge(self, table_path: str, df: DataFrame, on: str) -> Any:
         """A MERGE builder of `df` (alias `s`) into the table (alias `t`)."""
@@ -243,6 +255,12 @@ class LocalDelta:
             return self._create(table_path, data)
         self._write(table_path, data, mode="overwrite", schema_mode="overwrite")
         return data.num_rows
+
+    def create(self, table_path: str, schema: StructType) -> None:
+        from deltalake import DeltaTable, Schema
+
+        if not self.exists(table_path):  # a Spark schema's JSON is the Delta log's schema format
+            DeltaTable.create(table_path, Schema.from_json(schema.json()), configuration=TABLE_PROPERTIES)
 
     def _merge(self, table_path: str, data: pa.Table, on: str) -> TableMerger:
         """A MERGE builder of `data` (alias `s`) into the table (alias `t`), with this seam's writer settings."""

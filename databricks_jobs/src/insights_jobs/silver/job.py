@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from insights_jobs import bronze, lake
 from insights_jobs.contract import BY_SOURCE, QUARANTINE, TableSpec, waves
@@ -196,8 +197,7 @@ class SilverJob:
 
     def _ensure_quarantine(self) -> None:
         """`_quarantine` exists after every run, empty when nothing was ever rejected."""
-        if not self.storage.exists(self.quarantine_path):
-            self.storage.overwrite(self.quarantine_path, self.spark.createDataFrame([], QUARANTINE.schema))
+        self.storage.create(self.quarantine_path, StructType.fromDDL(QUARANTINE.schema))
 
 
 def run_silver(
