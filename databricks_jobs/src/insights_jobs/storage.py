@@ -257,10 +257,10 @@ class LocalDelta:
         return data.num_rows
 
     def create(self, table_path: str, schema: StructType) -> None:
-        from deltalake import DeltaTable, Schema
+        from pyspark.sql.pandas.types import to_arrow_schema
 
-        if not self.exists(table_path):  # a Spark schema's JSON is the Delta log's schema format
-            DeltaTable.create(table_path, Schema.from_json(schema.json()), configuration=TABLE_PROPERTIES)
+        if not self.exists(table_path):  # the Arrow types `toArrow()` gives, so later MERGEs see the same types
+            self._create(table_path, to_arrow_schema(schema, timezone="UTC").empty_table())
 
     def _merge(self, table_path: str, data: pa.Table, on: str) -> TableMerger:
         """A MERGE builder of `data` (alias `s`) into the table (alias `t`), with this seam's writer settings."""
