@@ -90,6 +90,18 @@ def test_a_run_with_nothing_extracted_still_retries_the_rows_that_wait(built, sp
     assert [q["rule"] for q in built.open_quarantine()] == ["unknown_product"]
 
 
+def test_the_check_reads_a_quarantine_whose_files_hold_strings_as_spark_and_as_delta_rs_write_them(built, spark):
+    """The first file came through Spark's Arrow (plain strings); an insert-only MERGE adds a second one that
+    delta-rs writes with view strings. The check reads both as one table, and the two waiting lines retry."""
+    write_bronze(built.root, "SalesOrderDetail", "r2", [detail(100, 3, 88, 1, "7")])  # product 88 is unknown too
+    assert main(silver_main, built, "r2", Sessions(spark))["quarantined"] == 1
+    quarantine = DeltaTable(str(built.root / "silver" / "_quarantine"))
+    assert len(quarantine.file_uris()) == 2
+    sessions = Sessions(spark)
+    silver = main(silver_main, built, "r3", sessions)
+    assert sessions.calls == 1 and (silver["tables"], silver["read"]) == (1, 2)
+
+
 def test_a_run_with_nothing_extracted_still_repairs_gold_left_writing(built, spark):
     resolve_waiting_line(built)
     state = str(built.root / "control" / "gold_state")

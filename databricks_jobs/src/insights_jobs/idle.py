@@ -46,12 +46,20 @@ def _rows(path: str, columns: list[str] | None = None) -> pa.Table | None:
     parts = [pq.ParquetFile(uri.removeprefix("file://")).read(columns=columns) for uri in table.file_uris()]
     if not parts:
         return pa.Table.from_arrays([pa.nulls(0) for _ in columns or ()], names=list(columns or ()))
-    rows = pa.concat_tables(parts, promote_options="default")
-    naive = [
-        f.with_type(pa.timestamp(f.type.unit)) if pa.types.is_timestamp(f.type) and f.type.tz else f
-        for f in rows.schema
-    ]
-    return rows.cast(pa.schema(naive))
+    return pa.concat_tables([part.cast(_plain(part.schema)) for part in parts], promote_options="default")
+
+
+def _plain(schema: pa.Schema) -> pa.Schema:
+    """One type per column whoever wrote the file: strings plain (delta-rs's MERGE writes view strings, Spark's
+    Arrow plain ones), timestamps naive UTC."""
+    import pyarrow as pa
+
+    def plain(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_string_view(t) or pa.types.is_large_string(t):
+            return pa.string()
+        return pa.timestamp(t.unit) if pa.types.is_timestamp(t) and t.tz else t
+
+    return pa.schema([f.with_type(plain(f.type)) for f in schema])
 
 
 def silver_is_idle(root: str, run_id: str, load_date: str | None) -> bool:
