@@ -1,6 +1,6 @@
 """Latency of a dashboard filter change: the dashboard's queries for one filter state, over the serving
 views on DuckDB, at scale 1 and 10 (about 100,000 and 1,000,000 order lines), p50 and p95 over many
-random filter states. Target: p95 under 150 ms at scale 10 on 2 cores.
+random filter states. Target: p95 at most 50 ms at scale 10 on 2 cores.
 
     uv run python bench/dashboard_latency.py                   # scales 1 and 10, 200 filter states each
     uv run python bench/dashboard_latency.py --scale 1 --states 50

@@ -81,13 +81,12 @@ def run_pipeline(
     def spark_session():
         """Local Spark, started (with a line saying so) when the first job that has work asks for it, tuned
         for the size of the run's new bronze."""
-        from insights.local.spark import LARGE_RUN_BYTES, local_spark
+        from insights.local.spark import is_large, local_spark
 
         if not spark_started:
             console.print("  [dim]starting local Spark (the Databricks job cluster stand-in)…[/dim]")
             spark_started.append(True)
-        new_bronze = sum(f.stat().st_size for f in (lake / "bronze").glob(f"*/*/load_date=*/run_id={run_id}/*"))
-        spark = local_spark(large=new_bronze > LARGE_RUN_BYTES)
+        spark = local_spark(large=is_large((lake / "bronze").glob(f"*/*/load_date=*/run_id={run_id}/*")))
         spark.sparkContext.setLogLevel("ERROR")
         return spark
 

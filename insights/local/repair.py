@@ -108,13 +108,13 @@ def bronze_runs(lake: Path) -> list[tuple[str, str]]:
 
 
 def _rebuild(lake: Path, run_id: str, silver: bool, summary: RepairSummary, log: Callable[[str], None]) -> None:
-    from insights.local.spark import local_spark
+    from insights.local.spark import is_large, local_spark
     from insights_jobs.gold.job import run_gold
     from insights_jobs.silver.job import run_silver
     from insights_jobs.storage import storage_for
 
     log("  starting local Spark…")
-    spark = local_spark()
+    spark = local_spark(large=is_large(all_bronze(lake)))  # a repair rebuilds from all of it
     spark.sparkContext.setLogLevel("ERROR")
     storage = storage_for(spark)
     if silver:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -16,6 +17,11 @@ LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 # running it (docs/benchmarks.md: the scale-1 first load, 11 MB, and the daily runs); above it, the full
 # optimising compiler pays for itself (the scale-10 first load, 114 MB).
 LARGE_RUN_BYTES = 32 * 2**20
+
+
+def is_large(bronze_files: Iterable[Path]) -> bool:
+    """Whether a run over these bronze files is large enough for the optimising compiler."""
+    return sum(f.stat().st_size for f in bronze_files) > LARGE_RUN_BYTES
 
 
 class JavaMissingError(RuntimeError):
