@@ -259,7 +259,7 @@ class LocalDelta:
     def create(self, table_path: str, schema: StructType) -> None:
         from pyspark.sql.pandas.types import to_arrow_schema
 
-        if not self.exists(table_path):  # the Arrow types `toArrow()` gives, so later MERGEs see the same types
+        if not self.exists(table_path):  # a write of no rows: the schema, as `toArrow()` types it, in the log
             self._create(table_path, to_arrow_schema(schema, timezone="UTC").empty_table())
 
     def _merge(self, table_path: str, data: pa.Table, on: str) -> TableMerger:
