@@ -52,6 +52,8 @@ def check_cards(page, lake, fct, filters: KpiFilter) -> dict:
 
 
 def plotted(page, graph_id: str) -> list[dict]:
+    """The traces a graph draws, once Plotly has drawn it (a graph can fill in after the cards)."""
+    page.wait_for_function("id => document.querySelector('#' + id + ' .js-plotly-plot')?.data", arg=graph_id)
     return page.evaluate(
         """id => document.querySelector('#' + id + ' .js-plotly-plot').data.map(t => ({
             name: t.name, type: t.type, x: t.x, y: t.y, labels: t.labels, values: t.values}))""",
