@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,13 +14,14 @@ import requests
 from azure.core.pipeline.transport import HttpTransport, RequestsTransportResponse
 
 from insights.credential import GITHUB_AUDIENCE, SignInError, azure_credential, github_oidc_token, renew_az_cli
+from tests.support.loopback import JsonApi, serve
 
 ARM = "https://management.azure.com/.default"
 SQL = "https://database.windows.net/.default"
 CLIENT, TENANT = "11111111-2222-4333-8444-555555555555", "99999999-8888-4777-8666-555555555555"
 
 
-class GitHubTokenEndpoint(BaseHTTPRequestHandler):
+class GitHubTokenEndpoint(JsonApi):
     """GitHub's ACTIONS_ID_TOKEN_REQUEST_URL: a new token on every request, for the bearer it was given."""
 
     issued: list[dict]
@@ -35,29 +34,14 @@ class GitHubTokenEndpoint(BaseHTTPRequestHandler):
             return
         token = f"github-oidc-{len(self.issued) + 1}"
         self.issued.append({"audience": query.get("audience", [""])[0], "api": query["api-version"][0], "token": token})
-        body = json.dumps({"count": 1, "value": token}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
+        self.reply(200, {"count": 1, "value": token})
 
 
 @pytest.fixture
 def github() -> Iterator[tuple[str, list[dict]]]:
     issued: list[dict] = []
-    handler = type("Handler", (GitHubTokenEndpoint,), {"issued": issued})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/_apis/distributedtask/token?api-version=2.0", issued
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(GitHubTokenEndpoint, issued=issued) as (url, _):
+        yield f"{url}/_apis/distributedtask/token?api-version=2.0", issued
 
 
 class Entra(HttpTransport):

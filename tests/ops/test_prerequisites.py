@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
 
@@ -26,6 +24,7 @@ from insights.ops.prerequisites import (
     missing_actions,
 )
 from tests.support.fake_azure import TIMING, World, outputs, pulumi, up
+from tests.support.loopback import JsonApi, serve
 
 # Built-in role definitions as Azure publishes them (docs: "Azure built-in roles"), the parts that matter here.
 CONTRIBUTOR = {
@@ -117,23 +116,6 @@ def test_every_failing_prerequisite_is_reported_in_one_preflight(deployed_root: 
 # --- the client's side of the seam ------------------------------------------------------------
 
 
-class JsonApi(BaseHTTPRequestHandler):
-    """A JSON REST API on a loopback port; each subclass records the requests it was sent in `seen`."""
-
-    seen: list[tuple[str, dict[str, str]]]
-
-    def reply(self, status: int, body: dict) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 class Workspace(JsonApi):
     """A Databricks workspace's REST API, as much as the client asks of it; records each request's headers."""
 
@@ -153,21 +135,10 @@ class Workspace(JsonApi):
         self.reply(status, body)
 
 
-def serve(base: type[JsonApi]) -> Iterator[tuple[str, Any]]:
-    """A loopback server answering with a fresh subclass of `base` (its own `seen`): its URL and that class."""
-    handler = type("Handler", (base,), {"seen": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", handler
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 @pytest.fixture
 def workspace() -> Iterator[tuple[str, type[Workspace]]]:
-    yield from serve(Workspace)
+    with serve(Workspace) as served:
+        yield served
 
 
 class Credential:
@@ -336,7 +307,8 @@ class Graph(JsonApi):
 
 @pytest.fixture
 def graph() -> Iterator[tuple[str, type[Graph]]]:
-    yield from serve(Graph)
+    with serve(Graph) as served:
+        yield served
 
 
 def lookup_client(graph_url: str, user: bool = False, principal: str | None = WORKSPACE_IDENTITY) -> AzureSdkClient:
