@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -171,6 +172,18 @@ def random_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[di
     return lake, fct_rows(lines, customers, PRODUCTS)
 
 
+@pytest.fixture(scope="module")
+def sparse_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
+    """Customer and order ids about two billion apart end to end: too wide a range to count as a bitmap."""
+    customers = [replace(c, customer_id=c.customer_id * 30_000_000) for c in many_customers(60)]
+    lines = [
+        replace(line, order_id=line.order_id * 5_000_000)
+        for line in random_lines(seed=7, n_orders=400, customers=customers, products=PRODUCTS)
+    ]
+    lake = write_gold(tmp_path_factory.mktemp("sparse") / "lake", lines, customers, PRODUCTS)
+    return lake, fct_rows(lines, customers, PRODUCTS)
+
+
 def random_filter(rng: random.Random) -> KpiFilter:
     start = date(2023, 1, 1) + timedelta(days=rng.randrange(731)) if rng.random() < 0.7 else None
     end = (start or date(2023, 1, 1)) + timedelta(days=rng.randrange(400)) if rng.random() < 0.7 else None
@@ -183,12 +196,14 @@ def random_filter(rng: random.Random) -> KpiFilter:
 
 
 @pytest.mark.parametrize("enum_min_rows", [0, 10**9], ids=["text-as-enum", "text-as-varchar"])
+@pytest.mark.parametrize("keys", ["random_lake", "sparse_lake"], ids=["keys-as-bitmaps", "keys-hashed"])
 def test_kpis_equal_a_plain_python_reading_of_the_definitions_for_many_filters(
-    random_lake, enum_min_rows: int, monkeypatch: pytest.MonkeyPatch
+    keys: str, enum_min_rows: int, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the local load keeps low-cardinality text as ENUM above a size: the figures must not depend on it
+    # the local load keeps low-cardinality text as ENUM above a size, and counts distinct keys of a small
+    # range as bitmaps: the figures must depend on neither
     monkeypatch.setattr(local, "ENUM_MIN_ROWS", enum_min_rows)
-    lake, fct = random_lake
+    lake, fct = request.getfixturevalue(keys)
     rng = random.Random(11)
     source = LocalViews(lake)
     assert source.execute("SELECT category FROM gold.dim_product ORDER BY category") == [

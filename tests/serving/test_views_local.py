@@ -197,3 +197,27 @@ def test_serving_queries_are_translated_from_tsql_for_duckdb() -> None:
     assert duck == "SELECT category FROM gold.sales WHERE gender IN (?, ?) ORDER BY category NULLS FIRST LIMIT 2"
     with pytest.raises(ServingError, match="exactly one statement"):
         to_duckdb("SELECT 1; SELECT 2")
+
+
+def test_a_distinct_count_of_a_narrow_integer_column_is_a_bitmap_count() -> None:
+    tsql = "SELECT COUNT(DISTINCT customer_id), COUNT(DISTINCT category) FROM gold.sales"
+    assert to_duckdb(tsql, frozenset({"customer_id"})) == (
+        "SELECT COALESCE(BIT_COUNT(BITSTRING_AGG(customer_id)), 0), COUNT(DISTINCT category) FROM gold.sales"
+    )
+    assert to_duckdb(tsql) == "SELECT COUNT(DISTINCT customer_id), COUNT(DISTINCT category) FROM gold.sales"
+
+
+def test_a_bitmap_count_leaves_out_nulls_and_counts_no_rows_as_zero(tmp_path: Path) -> None:
+    lake = write_gold(tmp_path / "lake")
+    fct = [{**row, "customer_id": None} if row["sales_order_id"] == FCT[0]["sales_order_id"] else row for row in FCT]
+    write_table(lake, "fct_sales", fct)
+    views = LocalViews(lake)
+    sales = [row for row in fct if row["is_sale"]]
+    expected = {
+        gender: len({row["customer_id"] for row in sales if row["gender"] == gender} - {None})
+        for gender in {row["gender"] for row in sales}
+    }
+    assert None in {row["customer_id"] for row in sales}
+    assert dict(views.execute("SELECT gender, COUNT(DISTINCT customer_id) FROM gold.sales GROUP BY gender")) == expected
+    nothing = "SELECT COUNT(DISTINCT customer_id), COUNT(DISTINCT sales_order_id) FROM gold.sales WHERE order_date < ?"
+    assert views.execute(nothing, [date(2000, 1, 1)]) == [(0, 0)]
