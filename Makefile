@@ -1,9 +1,9 @@
 # The two commands of the README, and a few for developers.
 .PHONY: setup demo run test lint bench
 
-setup:  ## install the locked environment (uv)
+setup:  ## install the locked environment (uv), compiled to bytecode once so no command compiles at start
 	@command -v uv >/dev/null || { echo "uv not found: install it with 'pip install uv'"; exit 1; }
-	uv sync --frozen --all-extras
+	uv sync --frozen --all-extras --compile-bytecode
 
 demo: setup  ## the README's main command: sample source, daily pipeline, dashboard at a local URL
 	uv run insights demo

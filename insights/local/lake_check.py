@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from insights_jobs.contract import BY_SOURCE, SOURCE_SCHEMA
+from insights_jobs.plain_delta import read_rows
 
 COMMIT = re.compile(r"^(\d{20})\.json$")
 WATERMARKS = Path("control") / "watermarks"
@@ -162,9 +163,7 @@ def waiting_bronze(lake: Path) -> list[Path]:
     quarantine = lake / "silver" / "_quarantine"
     if not (quarantine / "_delta_log").is_dir():
         return []
-    rows = DeltaTable(str(quarantine)).to_pyarrow_table(
-        columns=["source_table", "run_id", "load_date", "is_retryable", "resolved_run_id"]
-    )
+    rows = read_rows(str(quarantine), ["source_table", "run_id", "load_date", "is_retryable", "resolved_run_id"])
     folders = {
         (row["source_table"], row["run_id"], row["load_date"] or "*")
         for row in rows.to_pylist()

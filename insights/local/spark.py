@@ -7,10 +7,12 @@ import shutil
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
-
-from pyspark.sql import SparkSession
+from typing import TYPE_CHECKING
 
 from insights.local.jvm_console import filtered_stderr
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 LOG_CONFIG = Path(__file__).with_name("log4j2.properties")
 # A run whose new bronze is below this spends more CPU compiling Spark's framework and generated code than
@@ -53,6 +55,8 @@ def java_options(large: bool) -> str:
 def local_spark(cores: int = 2, *, large: bool = False) -> SparkSession:
     """Start (or reuse) the local session, configured like a small job cluster; `large` for a run with
     much new data (the JVM's options are fixed when it starts: a reused session keeps its own)."""
+    from pyspark.sql import SparkSession  # here, not at the top: a run with nothing to do imports no Spark
+
     _check_java()
     builder = (
         SparkSession.builder.master(f"local[{cores}]")

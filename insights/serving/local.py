@@ -3,10 +3,11 @@
 Each view file is parsed as T-SQL (`SynapseServerless`); its `OPENROWSET(BULK '<table>/', DATA_SOURCE =
 'gold_lake', FORMAT = 'DELTA') WITH (...)` is bound to the local Delta table `<lake>/gold/<table>`: the
 data source's location comes from the setup script (`LOCATION = $(goldUrl)`, bound here to
-`<lake>/gold`), the table is read with `deltalake` into Arrow (DuckDB's delta extension cannot be
-downloaded here) and loaded into DuckDB with the view's typed column list, and the view itself is written
-out for DuckDB by sqlglot. What Synapse would refuse, this refuses too, with the table and column named:
-a missing table or column, a Delta type the `WITH` type does not read, a table above reader version 1.
+`<lake>/gold`), the table is read into Arrow (`plain_delta`: the snapshot's files, no pandas; DuckDB's
+delta extension cannot be downloaded here) and loaded into DuckDB with the view's typed column list, and
+the view itself is written out for DuckDB by sqlglot. What Synapse would refuse, this refuses too, with
+the table and column named: a missing table or column, a Delta type the `WITH` type does not read, a
+table above reader version 1.
 
 The loaded tables are a snapshot: `LocalViews` reloads them when a Delta table's version changes (checked
 at most every `refresh_seconds`), so a dashboard left open shows the next pipeline run's gold.
@@ -34,6 +35,7 @@ from sqlglot.errors import ParseError
 
 import synapse_views
 from insights.serving.dialect import OpenRowset, SynapseServerless
+from insights_jobs.plain_delta import read_rows
 
 DATABASE = "serving"
 LOADED_SCHEMA = "_openrowset"
@@ -320,7 +322,7 @@ class LocalViews:
                 f"gold table {bound.table!r} is at Delta reader version {protocol.min_reader_version}: "
                 "Synapse serverless reads version 1 only (no deletion vectors, no column mapping)"
             )
-        schema = delta.to_pyarrow_dataset().schema
+        schema = pa.schema(delta.schema())
         for name, kind in bound.columns:
             if name not in schema.names:
                 raise ServingError(f"gold table {bound.table!r} has no column {name!r}, which {bound.view} reads")
@@ -329,7 +331,7 @@ class LocalViews:
                     f"{bound.view} reads {bound.table}.{name} as {kind.sql(dialect=SynapseServerless)}, "
                     f"but the Delta column is {schema.field(name).type}"
                 )
-        arrow = delta.to_pyarrow_table(columns=[name for name, _ in bound.columns])
+        arrow = read_rows(str(bound.path), [name for name, _ in bound.columns])
         # Clustered on the first DATE column (order_date): a date-range filter then skips whole row groups.
         dates = [name for name, kind in bound.columns if kind.this == T.DATE]
         order = f' ORDER BY "{dates[0]}"' if dates else ""

@@ -2,8 +2,9 @@
 
 Checked: the console carries no Spark start-up noise, every extract line names its table, the KPI table
 prints revenue with its currency and thousands separators (the figure worked out from the source rows
-with DuckDB), and the job logs stay off standard output. The sample generation that `run` and `demo`
-do on first use shows its progress.
+with DuckDB), and the job logs stay off standard output. A rerun with nothing to extract prints the same
+summary without importing Spark or pandas. The sample generation that `run` and `demo` do on first use
+shows its progress.
 """
 
 from __future__ import annotations
@@ -42,13 +43,21 @@ def revenue_of(source: Path) -> Decimal:
     return Decimal(total).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def test_a_run_says_what_it_does_without_spark_noise_and_prints_revenue_as_people_read_it(tmp_path: Path) -> None:
-    source, lake = tmp_path / "source.duckdb", tmp_path / "lake"
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """A small source, and the first `insights run` of it into a new lake."""
+    folder = tmp_path_factory.mktemp("run")
+    source, lake = folder / "source.duckdb", folder / "lake"
     generate(source, scale=0.01, seed=3)
     run = subprocess.run(
         [*INSIGHTS, "run", "--source", str(source), "--lake", str(lake), "--currency", "EUR"],
         capture_output=True, text=True, env=ENV, timeout=900,
     )  # fmt: skip
+    return source, lake, run
+
+
+def test_a_run_says_what_it_does_without_spark_noise_and_prints_revenue_as_people_read_it(first_run) -> None:
+    source, _, run = first_run
     assert run.returncode == 0, run.stderr
     noisy = [line for line in run.stderr.splitlines() if any(word in line for word in NOISE)]
     assert not noisy, noisy
@@ -63,6 +72,24 @@ def test_a_run_says_what_it_does_without_spark_noise_and_prints_revenue_as_peopl
     [revenue] = [line for line in run.stdout.splitlines() if re.search(r"\brevenue\s+│", line)]
     assert revenue.split("│")[2].strip() == f"EUR {expected:,}"
     assert "insights-silver" not in run.stdout and "insights-silver" in run.stderr  # job logs: progress
+
+
+def test_a_rerun_with_nothing_to_extract_imports_neither_spark_nor_pandas(first_run) -> None:
+    source, lake, first = first_run
+    assert first.returncode == 0, first.stderr
+    heavy = (
+        "import atexit, sys; atexit.register(lambda: print("
+        "'imported:', *sorted({'pyspark', 'pandas'} & set(sys.modules)), file=sys.stderr))"
+    )
+    rerun = subprocess.run(
+        [sys.executable, "-c", f"{heavy}; from insights.cli import main; main()", "run", "--source", str(source),
+         "--lake", str(lake)],
+        capture_output=True, text=True, env=ENV, timeout=300,
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert "0 rows (no changes)" in rerun.stderr
+    assert re.search(r"\brevenue\s+│", rerun.stdout)  # the same summary and KPIs as any run
+    assert rerun.stderr.splitlines()[-1] == "imported:"
 
 
 def test_the_first_run_shows_the_sample_generation_progress(tmp_path: Path) -> None:

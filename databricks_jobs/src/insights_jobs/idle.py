@@ -1,23 +1,19 @@
 """Proof, without Spark, that a job has nothing to do: a daily run with no changes then starts no Spark.
 
-Each check reads only Delta logs (`deltalake`), a few columns of small Parquet files (pyarrow's Parquet
-reader, and no Arrow built from Python values: `pyarrow.dataset` and `pa.array` import pandas, which costs
-more than the whole check) and the lake folder's listing. It answers True only when the job, run, would read nothing and
-write nothing. Anything it cannot prove (a lake URL rather than a folder, no `deltalake` installed, a
-table missing or not plain, a state `writing`, a quarantined row that waits) answers False, and the job
-runs as usual.
+Each check reads only Delta logs (`deltalake`), a few columns of small Parquet files (`plain_delta`: no
+pandas, whose import costs more than the whole check) and the lake folder's listing. It answers True only when
+the job, run, would read nothing and write nothing. Anything it cannot prove (a lake URL rather than a folder,
+no `deltalake` installed, a table missing or not plain, a state `writing`, a quarantined row that waits)
+answers False, and the job runs as usual.
 """
 
 from __future__ import annotations
 
 import glob
-from typing import TYPE_CHECKING
 
 from insights_jobs import lake
 from insights_jobs.contract import QUARANTINE, TABLES
-
-if TYPE_CHECKING:
-    import pyarrow as pa
+from insights_jobs.plain_delta import plain_rows
 
 
 def _local(root: str) -> bool:
@@ -29,37 +25,6 @@ def _local(root: str) -> bool:
     except ImportError:
         return False
     return True
-
-
-def _rows(path: str, columns: list[str] | None = None) -> pa.Table | None:
-    """A plain Delta table's columns (its snapshot's files are the table), timestamps as naive UTC; None when
-    there is no table or it is not plain (partitions, deletion vectors, column mapping)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from deltalake import DeltaTable
-
-    if not DeltaTable.is_deltatable(path):
-        return None
-    table = DeltaTable(path)
-    if table.protocol().min_reader_version != 1 or table.metadata().partition_columns:
-        return None
-    parts = [pq.ParquetFile(uri.removeprefix("file://")).read(columns=columns) for uri in table.file_uris()]
-    if not parts:
-        return pa.Table.from_arrays([pa.nulls(0) for _ in columns or ()], names=list(columns or ()))
-    return pa.concat_tables([part.cast(_plain(part.schema)) for part in parts], promote_options="default")
-
-
-def _plain(schema: pa.Schema) -> pa.Schema:
-    """One type per column whoever wrote the file: strings plain (delta-rs's MERGE writes view strings, Spark's
-    Arrow plain ones), timestamps naive UTC."""
-    import pyarrow as pa
-
-    def plain(t: pa.DataType) -> pa.DataType:
-        if pa.types.is_string_view(t) or pa.types.is_large_string(t):
-            return pa.string()
-        return pa.timestamp(t.unit) if pa.types.is_timestamp(t) and t.tz else t
-
-    return pa.schema([f.with_type(plain(f.type)) for f in schema])
 
 
 def silver_is_idle(root: str, run_id: str, load_date: str | None) -> bool:
@@ -76,7 +41,7 @@ def silver_is_idle(root: str, run_id: str, load_date: str | None) -> bool:
         return False
     if not set(QUARANTINE.names) <= {f.name for f in DeltaTable(path).schema().fields}:
         return False  # an older quarantine gains its new columns in a run
-    rows = _rows(path, ["resolved_run_id", "is_retryable", "run_id"])
+    rows = plain_rows(path, ["resolved_run_id", "is_retryable", "run_id"])
     return rows is not None and not any(
         row["resolved_run_id"] is None and row["is_retryable"] and row["run_id"] != run_id for row in rows.to_pylist()
     )
@@ -94,7 +59,7 @@ def gold_is_idle(root: str) -> bool:
 
     if not all(DeltaTable.is_deltatable(lake.gold(root, t)) for t in GOLD_TABLES):
         return False
-    state = _rows(lake.gold_state(root))
+    state = plain_rows(lake.gold_state(root))
     if state is None:
         return False
     before = {row["silver_table"]: row for row in state.to_pylist()}
@@ -102,7 +67,7 @@ def gold_is_idle(root: str) -> bool:
         return False
     for table in SOURCES:
         header = table == "sales_order_header"
-        silver = _rows(lake.silver(root, table), ["_updated_at", "order_date"] if header else ["_updated_at"])
+        silver = plain_rows(lake.silver(root, table), ["_updated_at", "order_date"] if header else ["_updated_at"])
         if silver is None:
             return False
         consumed = before.get(table, {})
