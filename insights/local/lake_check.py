@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
 from insights_jobs.contract import BY_SOURCE, SOURCE_SCHEMA
-from insights_jobs.plain_delta import read_rows
+from insights_jobs.plain_delta import data_files, read_rows
 
 COMMIT = re.compile(r"^(\d{20})\.json$")
 WATERMARKS = Path("control") / "watermarks"
@@ -93,7 +93,7 @@ def delta_damage(path: Path, layer: str, *, whole: bool = False) -> Iterator[Dam
             yield Damage(layer, name, commit, f"is not valid JSON ({_first_line(error)})")
             return
     try:
-        files = [Path(uri.removeprefix("file://")) for uri in DeltaTable(str(path)).file_uris()]
+        files = [Path(file) for file in data_files(DeltaTable(str(path)))]
     except Exception as error:  # delta-rs refuses a log it cannot replay
         yield Damage(layer, name, log, f"cannot be read ({_first_line(error)})")
         return

@@ -159,8 +159,8 @@ def to_duckdb(tsql: str, bitmap_columns: frozenset[str] = frozenset()) -> str:
     """A serving query written in T-SQL, as DuckDB runs it (cached: the dashboard repeats its queries).
 
     `COUNT(DISTINCT c)` of a column named in `bitmap_columns` (integers of a small range in every loaded
-    table) is counted as the bits set in a bitmap of the column's range: exact, and several times cheaper
-    than hashing the values (the dashboard's customers and orders).
+    table) is counted as the bits set in a bitmap of the column's range: exact, and cheaper than hashing
+    the values (the dashboard's customers and orders).
     """
     try:
         statements = [s for s in sqlglot.parse(tsql, dialect=SynapseServerless) if s is not None]
@@ -303,16 +303,25 @@ class LocalViews:
         return _Snapshot(con, versions, time.monotonic(), self._bitmap_columns(con))
 
     def _bitmap_columns(self, con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-        """The integer columns whose values span less than `bitmap_max_bits` in every loaded table having them."""
-        spans: dict[str, list[int]] = {}
+        """The column names that are integers in every loaded table, with all their values in a range of
+        less than `bitmap_max_bits` (one range across the tables: a query may combine their columns)."""
+        integer = (T.INT, T.BIGINT, T.SMALLINT)
+        values: dict[str, list[int]] = {}
+        other: set[str] = set()
         for bound in self._bound:
             for name, kind in bound.columns:
-                if kind.this in (T.INT, T.BIGINT, T.SMALLINT):
-                    [(span,)] = con.execute(
-                        f'SELECT MAX("{name}") - MIN("{name}") FROM {LOADED_SCHEMA}."{bound.loaded_as}"'
-                    ).fetchall()
-                    spans.setdefault(name, []).append(span or 0)
-        return frozenset(name for name, found in spans.items() if max(found) < self.bitmap_max_bits)
+                if kind.this not in integer:
+                    other.add(name)
+                    continue
+                [bounds] = con.execute(
+                    f'SELECT MIN("{name}"), MAX("{name}") FROM {LOADED_SCHEMA}."{bound.loaded_as}"'
+                ).fetchall()
+                values.setdefault(name, []).extend(v for v in bounds if v is not None)
+        return frozenset(
+            name
+            for name, found in values.items()
+            if name not in other and (not found or max(found) - min(found) < self.bitmap_max_bits)
+        )
 
     def _load_table(self, con: duckdb.DuckDBPyConnection, bound: _Bound) -> int:
         delta = self._open(bound)
@@ -331,7 +340,7 @@ class LocalViews:
                     f"{bound.view} reads {bound.table}.{name} as {kind.sql(dialect=SynapseServerless)}, "
                     f"but the Delta column is {schema.field(name).type}"
                 )
-        arrow = read_rows(str(bound.path), [name for name, _ in bound.columns])
+        arrow = read_rows(delta, [name for name, _ in bound.columns])  # the snapshot whose schema was checked
         # Clustered on the first DATE column (order_date): a date-range filter then skips whole row groups.
         dates = [name for name, kind in bound.columns if kind.this == T.DATE]
         order = f' ORDER BY "{dates[0]}"' if dates else ""

@@ -174,10 +174,11 @@ def random_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[di
 
 @pytest.fixture(scope="module")
 def sparse_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict]]:
-    """Customer and order ids about two billion apart end to end: too wide a range to count as a bitmap."""
-    customers = [replace(c, customer_id=c.customer_id * 30_000_000) for c in many_customers(60)]
+    """Customer and order ids from about -2 to 2 billion: too wide a range to count as a bitmap (and wider
+    than an INT can hold as a difference)."""
+    customers = [replace(c, customer_id=(c.customer_id - 30) * 60_000_000) for c in many_customers(60)]
     lines = [
-        replace(line, order_id=line.order_id * 5_000_000)
+        replace(line, order_id=(line.order_id - 200) * 10_000_000)
         for line in random_lines(seed=7, n_orders=400, customers=customers, products=PRODUCTS)
     ]
     lake = write_gold(tmp_path_factory.mktemp("sparse") / "lake", lines, customers, PRODUCTS)
@@ -219,6 +220,10 @@ def test_kpis_equal_a_plain_python_reading_of_the_definitions_for_many_filters(
         )
         assert kpi_document(source, filters) == expected, filters
     assert compute_kpis(lake, KpiFilter()) == reference_kpis(fct, known=CATEGORIES)
+    bitmaps = source._current().bitmap_columns  # which ids the load found narrow enough for bitmaps
+    assert {"customer_id", "sales_order_id"} & bitmaps == (
+        {"customer_id", "sales_order_id"} if keys == "random_lake" else set()
+    )
 
 
 @pytest.mark.parametrize("grain", ["day", "week", "month"])

@@ -13,6 +13,7 @@ import sqlglot
 from deltalake import write_deltalake
 
 import synapse_views
+from insights.local.lake_check import find_damage
 from insights.serving.dialect import OpenRowset, SynapseServerless
 from insights.serving.local import LocalViews, ServingError, parse_view, to_duckdb, view_files
 from tests.support.gold import (
@@ -205,6 +206,12 @@ def test_a_distinct_count_of_a_narrow_integer_column_is_a_bitmap_count() -> None
         "SELECT COALESCE(BIT_COUNT(BITSTRING_AGG(customer_id)), 0), COUNT(DISTINCT category) FROM gold.sales"
     )
     assert to_duckdb(tsql) == "SELECT COUNT(DISTINCT customer_id), COUNT(DISTINCT category) FROM gold.sales"
+
+
+def test_a_lake_in_a_folder_whose_name_has_a_space_is_read_and_checked(tmp_path: Path) -> None:
+    lake = write_gold(tmp_path / "my lake")
+    assert LocalViews(lake).execute("SELECT COUNT(*) FROM gold.fct_sales") == [(len(SMALL),)]
+    assert find_damage(lake) == []  # every data file of the snapshot found where the log says
 
 
 def test_a_bitmap_count_leaves_out_nulls_and_counts_no_rows_as_zero(tmp_path: Path) -> None:

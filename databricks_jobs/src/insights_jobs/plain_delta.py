@@ -9,37 +9,52 @@ more than the reads (the idle checks, the lake check, loading gold for the KPIs)
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlparse
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from deltalake import DeltaTable
 
 
-def plain_rows(path: str, columns: list[str] | None = None) -> pa.Table | None:
-    """The table's columns, timestamps as naive UTC and strings plain; None when there is no table or it is
+def data_files(table: DeltaTable) -> list[str]:
+    """The local paths of the snapshot's data files (deltalake gives them as percent-encoded URIs)."""
+    return [unquote(urlparse(uri).path) for uri in table.file_uris()]
+
+
+def plain_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa.Table | None:
+    """The table's columns (all by default) typed as its Delta schema says, timestamps as naive UTC and
+    strings plain; a column a file lacks reads as NULL. None when there is no table at the path, or it is
     not plain (partitions, deletion vectors, column mapping)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
     from deltalake import DeltaTable
 
-    if not DeltaTable.is_deltatable(path):
+    if isinstance(source, str):
+        if not DeltaTable.is_deltatable(source):
+            return None
+        source = DeltaTable(source)
+    if source.protocol().min_reader_version != 1 or source.metadata().partition_columns:
         return None
-    table = DeltaTable(path)
-    if table.protocol().min_reader_version != 1 or table.metadata().partition_columns:
-        return None
-    parts = [pq.ParquetFile(uri.removeprefix("file://")).read(columns=columns) for uri in table.file_uris()]
-    if not parts:
-        empty = pa.Table.from_batches([], schema=_plain(pa.schema(table.schema())))  # (empty_table imports pandas)
-        return empty.select(columns) if columns else empty
-    return pa.concat_tables([part.cast(_plain(part.schema)) for part in parts], promote_options="default")
+    schema = _plain(pa.schema(source.schema()))
+    target = pa.schema([schema.field(name) for name in columns]) if columns else schema  # KeyError: no column
+    parts = []
+    for path in data_files(source):
+        part = pq.ParquetFile(path).read(columns=target.names)  # (a column the file lacks is left out)
+        for field in target:
+            if field.name not in part.column_names:
+                part = part.append_column(field, pa.nulls(part.num_rows, field.type))
+        parts.append(part.select(target.names).cast(target))
+    return pa.concat_tables(parts) if parts else pa.Table.from_batches([], schema=target)
 
 
-def read_rows(path: str, columns: list[str] | None = None) -> pa.Table:
+def read_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa.Table:
     """The table's columns: as `plain_rows` when the table is plain, else through deltalake's reader."""
-    rows = plain_rows(path, columns)
+    rows = plain_rows(source, columns)
     if rows is None:
         from deltalake import DeltaTable
 
-        rows = DeltaTable(path).to_pyarrow_table(columns=columns)
+        table = source if isinstance(source, DeltaTable) else DeltaTable(source)
+        rows = table.to_pyarrow_table(columns=columns)
     return rows
 
 
