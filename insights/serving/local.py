@@ -101,16 +101,16 @@ def reads(kind: exp.DataType, arrow_type: pa.DataType) -> bool:
     if kind.this in (T.DATETIME2, T.DATETIME):
         return pa.types.is_timestamp(arrow_type) and arrow_type.tz in (None, "UTC", "+00:00")
     if kind.this in _TEXT:
-        return pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or _is_string_view(arrow_type)
+        return (
+            pa.types.is_string(arrow_type)
+            or pa.types.is_large_string(arrow_type)
+            or pa.types.is_string_view(arrow_type)
+        )
     if kind.this == T.DECIMAL:
         return pa.types.is_decimal(arrow_type) and (arrow_type.precision, arrow_type.scale) == _decimal_args(kind)
     if kind.this in (T.FLOAT, T.DOUBLE):
         return pa.types.is_float64(arrow_type)
     return False
-
-
-def _is_string_view(arrow_type: pa.DataType) -> bool:
-    return hasattr(pa.types, "is_string_view") and pa.types.is_string_view(arrow_type)
 
 
 # --- the view files ----------------------------------------------------------------------------------

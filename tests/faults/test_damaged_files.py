@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from insights.cli import app
 from insights.local.source import advance, generate
+from insights_jobs.plain_delta import data_files
 from tests.support.source_kpis import gold_cells, source_cells
 
 pytestmark = [pytest.mark.e2e, pytest.mark.spark]
@@ -119,7 +120,7 @@ def test_a_damaged_silver_data_file(copy):
     source, lake, product = copy
     gold_cells_before = gold_cells(lake)
     table = lake / "silver" / "sales_order_header"
-    part = Path(DeltaTable(str(table)).file_uris()[0].removeprefix("file://"))  # a file the snapshot reads
+    part = Path(data_files(DeltaTable(str(table)))[0])  # a file the snapshot reads
     part.write_bytes(part.read_bytes()[:-100])  # its footer cut off
 
     refused(source, lake, "silver/sales_order_header", part.name, "is not a readable Parquet file")

@@ -11,6 +11,7 @@ from deltalake import DeltaTable
 
 from insights_jobs import lake as paths
 from insights_jobs.jobs import gold_main, silver_main
+from insights_jobs.plain_delta import data_files
 from insights_jobs.storage import LocalDelta, NativeDelta, merge_conditions, storage_for
 from tests.support.bronze import customer, write_bronze
 
@@ -92,8 +93,8 @@ def test_a_high_cardinality_column_stops_its_dictionary_and_a_low_one_keeps_it(s
             "CAST(id AS int) AS id", "element_at(array('F', 'M', 'U'), CAST(id % 3 AS int) + 1) AS gender"
         ),
     )
-    (file,) = DeltaTable(path).file_uris()
-    row_group = pq.ParquetFile(file.removeprefix("file://")).metadata.row_group(0)
+    (file,) = data_files(DeltaTable(path))
+    row_group = pq.ParquetFile(file).metadata.row_group(0)
     columns = {row_group.column(i).path_in_schema: row_group.column(i) for i in range(row_group.num_columns)}
 
     def dictionary_bytes(name: str) -> int:

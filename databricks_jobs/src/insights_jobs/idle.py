@@ -39,9 +39,10 @@ def silver_is_idle(root: str, run_id: str, load_date: str | None) -> bool:
     path = lake.quarantine(root)
     if not DeltaTable.is_deltatable(path):
         return False
-    if not set(QUARANTINE.names) <= {f.name for f in DeltaTable(path).schema().fields}:
+    quarantine = DeltaTable(path)
+    if not set(QUARANTINE.names) <= {f.name for f in quarantine.schema().fields}:
         return False  # an older quarantine gains its new columns in a run
-    rows = plain_rows(path, ["resolved_run_id", "is_retryable", "run_id"])
+    rows = plain_rows(quarantine, ["resolved_run_id", "is_retryable", "run_id"])
     return rows is not None and not any(
         row["resolved_run_id"] is None and row["is_retryable"] and row["run_id"] != run_id for row in rows.to_pylist()
     )
