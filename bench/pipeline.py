@@ -235,15 +235,16 @@ def markdown(results: list[dict], demo: dict | None) -> str:
         lines += ["", f"`insights demo` from nothing at scale 1 (generate, run, first dashboard response): "
                       f"**{demo['seconds']:.1f} s**{ratio}, peak {demo['peak_gib']:.1f} GiB."]  # fmt: skip
     lines += ["", "Stages of the first sequence (seconds; a run in a new process, so each includes Spark's start):", "",
-              "| scale | run | process | imports | extract | silver | gold | Spark jobs (silver, gold) |",
-              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "| scale | run | process | imports | extract | silver | gold | KPIs | Spark jobs (silver, gold) |",
+              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for r in results:
         for name, run in r["sequences"][0].items():
             stages, jobs = run["stages"], run["spark_jobs"]
             lines.append(
                 f"| {r['scale']:g} | {name} | {run['seconds']:.1f} | {run['imports_seconds']:.1f} "
                 f"| {stages.get('Extract Tables', 0):.1f} | {stages.get('Build Silver', 0):.1f} "
-                f"| {stages.get('Build Gold', 0):.1f} | {sum(jobs['silver'].values())}, {jobs['gold']} |"
+                f"| {stages.get('Build Gold', 0):.1f} | {run['kpis_seconds']:.1f} "
+                f"| {sum(jobs['silver'].values())}, {jobs['gold']} |"
             )
     lines += ["", "What each table cost in the first sequence's full and 1% runs (Spark jobs of its silver work; "
               "Delta commits, files added / removed):", "",

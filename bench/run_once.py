@@ -1,4 +1,5 @@
 """One pipeline run in this (new) process, instrumented: what `bench.pipeline` starts for every cold run.
+Like `insights run`, it ends with the KPIs over all orders (computed, not printed).
 
 Besides the run's summary it records what the run cost in units that do not depend on the machine's load:
 Spark jobs per silver table (each table's work runs under a job group named after it) and for gold, and
@@ -88,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     from insights.local.pipeline import run_pipeline
+    from insights.serving.kpis import KpiFilter, compute_kpis
     from insights_jobs.contract import TABLES
 
     count_jobs_per_silver_table()
@@ -102,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
     imported = time.perf_counter()
     summary = run_pipeline(args.source, args.lake, console=Console(quiet=True), on_activity_end=snapshot)
     finished = time.perf_counter()
+    if summary.status == "Succeeded":
+        compute_kpis(args.lake, KpiFilter())  # what `insights run` shows last
+    kpis_done = time.perf_counter()
     silver_jobs = jobs_at.get("Build Silver", {})
     gold_jobs = {k: v - silver_jobs.get(k, 0) for k, v in jobs_at.get("Build Gold", {}).items()}
     record = {
@@ -109,6 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         "error": summary.error,
         "run_seconds": round(finished - imported, 2),
         "imports_seconds": round(imported - STARTED, 2),
+        "kpis_seconds": round(kpis_done - finished, 2),
         "stages": summary.stage_seconds,
         "rows_extracted": sum(summary.extracted.values()),
         "silver": summary.silver,

@@ -9,16 +9,20 @@ distinct counts over the whole filter's lines, never sums of daily figures. The 
 
 from __future__ import annotations
 
+import json
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from insights.local.atomic import write_atomically
 from insights.serving import queries
 from insights.serving.local import LocalViews, ServingError
 from insights.serving.queries import ServingSource
 
 GENDERS = ("Female", "Male", "Unknown")
+KEPT_DOCUMENTS = Path("control") / "kpis.json"
 
 
 class KpiError(ValueError):
@@ -126,12 +130,41 @@ def kpi_document(source: ServingSource, filters: KpiFilter) -> dict:
 
 
 def compute_kpis(lake: Path, filters: KpiFilter) -> dict:
-    """The KPI document of `insights kpis --json` for one filter, through the views on the local gold."""
+    """The KPI document of `insights kpis --json` for one filter, through the views on the local gold.
+
+    The documents of the current gold are kept in `<lake>/control/kpis.json` with the id and version of
+    each gold table they were computed from: until gold changes, a filter asked again (the summary of a
+    rerun with nothing to extract) is answered from there without loading gold into DuckDB.
+    """
     try:
-        source = LocalViews(lake)
+        source = LocalViews(lake, prepare=False)  # one document: each view is read once
         try:
-            return kpi_document(source, filters)
+            gold = source.versions()
+            kept = _kept_documents(lake, gold)
+            key = json.dumps(filters.as_json(), sort_keys=True)
+            if key not in kept:
+                document = kpi_document(source, filters)
+                if source.loaded_versions != gold:
+                    return document  # gold changed while it loaded: keep nothing
+                kept[key] = document
+                _keep_documents(lake, gold, kept)
+            return kept[key]
         finally:
             source.close()
     except ServingError as error:
         raise KpiError(str(error)) from None
+
+
+def _kept_documents(lake: Path, gold: dict) -> dict[str, dict]:
+    """The kept documents by filter, if they were computed from this gold (otherwise none)."""
+    try:
+        kept = json.loads((lake / KEPT_DOCUMENTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or unreadable: computed again and rewritten
+    return kept["documents"] if isinstance(kept, dict) and kept.get("gold") == gold else {}
+
+
+def _keep_documents(lake: Path, gold: dict, documents: dict[str, dict]) -> None:
+    text = json.dumps({"gold": gold, "documents": documents}, indent=1)
+    with suppress(OSError):  # a lake this user cannot write to: the next call computes the document again
+        write_atomically(lake / KEPT_DOCUMENTS, lambda path: path.write_text(text, encoding="utf-8"))

@@ -118,8 +118,8 @@ def distinct_counts(filters: Filter) -> tuple[Query, Query]:
     triples = _select("DISTINCT customer_id, gender, category", "gold.sales", filters)
     customers = _union(
         [
-            Query("SELECT 'customers' AS measure, 'cell' AS level, category, gender, COUNT(*) AS n FROM triples "
-                  "GROUP BY category, gender"),
+            Query("SELECT 'customers' AS measure, 'cell' AS level, category, gender, COUNT(DISTINCT customer_id) AS n "
+                  "FROM triples GROUP BY category, gender"),
             Query(f"SELECT 'customers', 'category', category, {_NO_TEXT}, COUNT(DISTINCT customer_id) FROM triples "
                   "GROUP BY category"),
             Query(f"SELECT 'customers', 'gender', {_NO_TEXT}, gender, COUNT(DISTINCT customer_id) FROM triples "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, timedelta
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from dashboard.data import state
 from insights.cli import app
 from insights.serving import LocalViews, local
-from insights.serving.kpis import KpiError, KpiFilter, compute_kpis, kpi_document
+from insights.serving.kpis import KEPT_DOCUMENTS, KpiError, KpiFilter, compute_kpis, kpi_document
 from tests.support.gold import (
     GENDERS,
     PRODUCTS,
@@ -162,6 +163,33 @@ def test_insights_kpis_refuses_a_filter_it_cannot_compute(gold_lake: Path, args,
 def test_kpis_on_a_lake_without_gold_fail_clearly(tmp_path: Path) -> None:
     with pytest.raises(KpiError, match=r"no gold table .* run `insights run` first"):
         compute_kpis(tmp_path, KpiFilter())
+
+
+def test_a_filter_asked_again_is_answered_without_loading_gold_until_gold_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    customers = many_customers(30)
+    lake = tmp_path / "lake"
+
+    def gold(seed: int) -> dict:  # gold for other order lines; the KPIs a plain reading expects of them
+        lines = random_lines(seed=seed, n_orders=80, customers=customers, products=PRODUCTS)
+        write_gold(lake, lines, customers, PRODUCTS)
+        return reference_kpis(fct_rows(lines, customers, PRODUCTS), known=CATEGORIES)
+
+    first = gold(seed=1)
+    assert compute_kpis(lake, KpiFilter()) == first
+    with monkeypatch.context() as patch:
+        patch.setattr(LocalViews, "_load", lambda self: pytest.fail("gold was loaded again"))
+        assert compute_kpis(lake, KpiFilter()) == first  # the same gold: the kept document
+    second = gold(seed=2)  # every table written again: new versions
+    assert second != first and compute_kpis(lake, KpiFilter()) == second
+    shutil.rmtree(lake / "gold")
+    gold(seed=3)
+    third = gold(seed=4)  # new tables, at the versions the kept ones had (each written twice)
+    assert compute_kpis(lake, KpiFilter()) == third
+    (lake / KEPT_DOCUMENTS).write_text('{"gold": ', encoding="utf-8")  # cut short
+    assert compute_kpis(lake, KpiFilter()) == third
+    assert json.loads((lake / KEPT_DOCUMENTS).read_text(encoding="utf-8"))["documents"]
 
 
 @pytest.fixture(scope="module")

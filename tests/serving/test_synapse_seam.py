@@ -171,8 +171,8 @@ def test_the_sql_sent_is_tsql_with_qmark_parameters_and_no_values_inlined(gold_l
     no_text = "CAST(NULL AS VARCHAR(100))"
     customers = (
         f"WITH triples AS (SELECT DISTINCT customer_id, gender, category FROM gold.sales {where}) "
-        "SELECT 'customers' AS measure, 'cell' AS level, category, gender, COUNT(*) AS n FROM triples "
-        "GROUP BY category, gender UNION ALL "
+        "SELECT 'customers' AS measure, 'cell' AS level, category, gender, COUNT(DISTINCT customer_id) AS n "
+        "FROM triples GROUP BY category, gender UNION ALL "
         f"SELECT 'customers', 'category', category, {no_text}, COUNT(DISTINCT customer_id) FROM triples "
         "GROUP BY category UNION ALL "
         f"SELECT 'customers', 'gender', {no_text}, gender, COUNT(DISTINCT customer_id) FROM triples "

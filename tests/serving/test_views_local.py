@@ -15,7 +15,9 @@ from deltalake import write_deltalake
 import synapse_views
 from insights.local.lake_check import find_damage
 from insights.serving.dialect import OpenRowset, SynapseServerless
+from insights.serving.kpis import KpiFilter
 from insights.serving.local import LocalViews, ServingError, parse_view, to_duckdb, view_files
+from insights.serving.queries import distinct_counts
 from tests.support.gold import (
     CUSTOMERS,
     FCT_SALES,
@@ -208,6 +210,36 @@ def test_a_distinct_count_of_a_narrow_integer_column_is_a_bitmap_count() -> None
     assert to_duckdb(tsql) == "SELECT COUNT(DISTINCT customer_id), COUNT(DISTINCT category) FROM gold.sales"
 
 
+def test_a_distinct_set_counted_at_several_groupings_is_one_bitmap_per_key() -> None:
+    tsql = (
+        "WITH s AS (SELECT DISTINCT customer_id, gender, category FROM gold.sales WHERE order_date >= ?) "
+        "SELECT gender, COUNT(DISTINCT customer_id) FROM s GROUP BY gender "
+        "UNION ALL SELECT NULL, COUNT(DISTINCT customer_id) FROM s"
+    )
+    assert to_duckdb(tsql, frozenset({"customer_id"})) == (
+        "WITH s AS MATERIALIZED (SELECT BITSTRING_AGG(customer_id) AS customer_id, gender, category FROM gold.sales "
+        "WHERE order_date >= ? GROUP BY gender, category) "
+        "SELECT gender, COALESCE(BIT_COUNT(BIT_OR(customer_id)), 0) FROM s GROUP BY gender "
+        "UNION ALL SELECT NULL, COALESCE(BIT_COUNT(BIT_OR(customer_id)), 0) FROM s"
+    )
+
+
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "SELECT gender, COUNT(*) FROM s GROUP BY gender",  # counts (customer, gender, category) rows
+        "SELECT gender, COUNT(DISTINCT customer_id), SUM(customer_id) FROM s GROUP BY gender",
+        "SELECT customer_id, gender FROM s",  # one row per distinct customer and key
+        "SELECT gender, COUNT(DISTINCT customer_id) FROM s JOIN gold.dim_customer AS c ON c.gender = s.gender "
+        "GROUP BY gender",
+    ],
+)
+def test_a_distinct_set_read_otherwise_than_by_its_distinct_count_stays_a_set_of_rows(reader: str) -> None:
+    tsql = f"WITH s AS (SELECT DISTINCT customer_id, gender, category FROM gold.sales) {reader}"
+    kept = "SELECT DISTINCT customer_id, gender, category FROM gold.sales"
+    assert kept in to_duckdb(tsql, frozenset({"customer_id"}))
+
+
 def test_a_lake_in_a_folder_whose_name_has_a_space_is_read_and_checked(tmp_path: Path) -> None:
     lake = write_gold(tmp_path / "my lake")
     assert LocalViews(lake).execute("SELECT COUNT(*) FROM gold.fct_sales") == [(len(SMALL),)]
@@ -228,3 +260,13 @@ def test_a_bitmap_count_leaves_out_nulls_and_counts_no_rows_as_zero(tmp_path: Pa
     assert dict(views.execute("SELECT gender, COUNT(DISTINCT customer_id) FROM gold.sales GROUP BY gender")) == expected
     nothing = "SELECT COUNT(DISTINCT customer_id), COUNT(DISTINCT sales_order_id) FROM gold.sales WHERE order_date < ?"
     assert views.execute(nothing, [date(2000, 1, 1)]) == [(0, 0)]
+    customers, _ = distinct_counts(KpiFilter())  # the dashboard's customers, every level from one set of bitmaps
+    cells = {(row["category"], row["gender"]) for row in sales}
+    assert {(level, category, gender): n for _, level, category, gender, n in views.execute(customers.sql)} == {
+        **{("cell", c, g): len({r["customer_id"] for r in sales if (r["category"], r["gender"]) == (c, g)} - {None})
+           for c, g in cells},
+        **{("category", c, None): len({r["customer_id"] for r in sales if r["category"] == c} - {None})
+           for c, _ in cells},
+        **{("gender", None, g): n for g, n in expected.items()},
+        ("total", None, None): len({row["customer_id"] for row in sales} - {None}),
+    }  # fmt: skip
