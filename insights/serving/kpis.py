@@ -9,13 +9,16 @@ distinct counts over the whole filter's lines, never sums of daily figures. The 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import synapse_views
 from insights.local.atomic import write_atomically
 from insights.serving import queries
 from insights.serving.local import LocalViews, ServingError
@@ -133,18 +136,20 @@ def compute_kpis(lake: Path, filters: KpiFilter) -> dict:
     """The KPI document of `insights kpis --json` for one filter, through the views on the local gold.
 
     The documents of the current gold are kept in `<lake>/control/kpis.json` with the id and version of
-    each gold table they were computed from: until gold changes, a filter asked again (the summary of a
-    rerun with nothing to extract) is answered from there without loading gold into DuckDB.
+    each gold table they were computed from and a digest of the views and of this code: until either
+    changes, a filter asked again (the summary of a rerun with nothing to extract) is answered from there
+    without loading gold into DuckDB.
     """
     try:
-        source = LocalViews(lake, prepare=False)  # one document: each view is read once
+        # one document: each view is read once, from one snapshot
+        source = LocalViews(lake, prepare=False, refresh_seconds=math.inf)
         try:
-            gold = source.versions()
+            gold = {"tables": source.versions(), "code": _code_digest()}
             kept = _kept_documents(lake, gold)
             key = json.dumps(filters.as_json(), sort_keys=True)
             if key not in kept:
                 document = kpi_document(source, filters)
-                if source.loaded_versions != gold:
+                if source.loaded_versions != gold["tables"]:
                     return document  # gold changed while it loaded: keep nothing
                 kept[key] = document
                 _keep_documents(lake, gold, kept)
@@ -161,7 +166,17 @@ def _kept_documents(lake: Path, gold: dict) -> dict[str, dict]:
         kept = json.loads((lake / KEPT_DOCUMENTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}  # none yet, or unreadable: computed again and rewritten
-    return kept["documents"] if isinstance(kept, dict) and kept.get("gold") == gold else {}
+    if not isinstance(kept, dict) or kept.get("gold") != gold or not isinstance(kept.get("documents"), dict):
+        return {}
+    return kept["documents"]
+
+
+def _code_digest() -> str:
+    """What a document depends on besides gold: the view files, the queries and this module."""
+    digest = hashlib.sha256()
+    for path in [*sorted((synapse_views.ROOT / "views").glob("*.sql")), Path(queries.__file__), Path(__file__)]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _keep_documents(lake: Path, gold: dict, documents: dict[str, dict]) -> None:

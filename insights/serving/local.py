@@ -35,6 +35,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 import synapse_views
+from insights.serving import queries
 from insights.serving.dialect import OpenRowset, SynapseServerless
 from insights_jobs.plain_delta import read_rows
 
@@ -203,20 +204,23 @@ def _distinct_set_as_bitmaps(tree: exp.Expression, cte: exp.CTE, bitmap_columns:
     genders' customers), and setting a bit per line is cheaper than hashing every distinct (c, k1, k2).
     """
     inner = cte.this
-    if not isinstance(inner, exp.Select) or not inner.args.get("distinct") or inner.args.get("group"):
+    if not isinstance(inner, exp.Select) or not inner.args.get("distinct") or cte.args["alias"].columns:
         return
+    if any(inner.args.get(arg) for arg in ("group", "having", "qualify", "order", "limit", "offset")):
+        return  # TOP, ORDER BY ...: rows of the distinct set, not of its keys
     if not all(isinstance(output, exp.Column) for output in inner.expressions):
         return
     counted = [output for output in inner.expressions if output.name in bitmap_columns]
-    readers = [table for table in tree.find_all(exp.Table) if table.name == cte.alias and not table.db]
-    if len(counted) != 1 or not all(_counts_distinct_only(table, counted[0].name) for table in readers):
+    name = cte.alias.lower()
+    readers = [table for table in tree.find_all(exp.Table) if table.name.lower() == name and not table.db]
+    if len(counted) != 1 or not readers or not all(_counts_distinct_only(t, counted[0].name) for t in readers):
         return
     keys = [output.copy() for output in inner.expressions if output is not counted[0]]
     inner.set("distinct", None)
     inner.set("group", exp.Group(expressions=keys))
     counted[0].replace(exp.alias_(exp.func("BITSTRING_AGG", counted[0].copy()), counted[0].name))
     for table in readers:
-        for count in list(table.parent_select.find_all(exp.Count)):
+        for count in _own(table.parent_select, exp.Count):
             count.replace(_bit_count(exp.func("BIT_OR", count.this.expressions[0].copy())))
 
 
@@ -227,16 +231,28 @@ def _counts_distinct_only(table: exp.Table, name: str) -> bool:
     select = table.parent_select
     if select is None or select.args["from_"].this is not table or select.args.get("joins"):
         return False
-    if len(list(select.find_all(exp.Select))) > 1:
-        return False
-    aggregates = list(select.find_all(exp.AggFunc))
-    columns = [column for column in select.find_all(exp.Column) if column.name == name]
+    if _own(select, exp.Select)[1:] or _own(select, exp.Window):
+        return False  # a subquery or a window: not one aggregate over the rows of `table`
+    aggregates = _own(select, exp.AggFunc)
+    columns = [column for column in _own(select, exp.Column) if column.name == name]
     counts = [_distinct_column(a) for a in aggregates if isinstance(a, exp.Count)]
     return (
         bool(aggregates)
         and len(columns) == len(counts) == len(aggregates)
         and all(column is not None and column.name == name for column in counts)
     )
+
+
+def _own(select: exp.Select, kind: type[exp.Expression]) -> list:
+    """The nodes of `kind` in `select` (itself first, if of that kind), outside its own WITH clause."""
+    ctes = select.args.get("with_")
+    return [node for node in select.find_all(kind) if ctes is None or not _within(node, ctes)]
+
+
+def _within(node: exp.Expression, subtree: exp.Expression) -> bool:
+    while node is not None and node is not subtree:
+        node = node.parent
+    return node is subtree
 
 
 # --- binding and running -----------------------------------------------------------------------------
@@ -384,14 +400,19 @@ class LocalViews:
             "SELECT table_schema, table_name, column_name, data_type IN ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT') "
             "FROM information_schema.columns WHERE table_catalog = current_database()"
         ).fetchall()
-        values: dict[str, list[int]] = {}
+        integers: dict[tuple[str, str], list[str]] = {}
         other: set[str] = set()
         for schema, table, name, integer in columns:
-            if not integer:
+            if integer:
+                integers.setdefault((schema, table), []).append(name)
+            else:
                 other.add(name)
-                continue
-            [bounds] = con.execute(f'SELECT MIN("{name}"), MAX("{name}") FROM "{schema}"."{table}"').fetchall()
-            values.setdefault(name, []).extend(v for v in bounds if v is not None)
+        values: dict[str, list[int]] = {}
+        for (schema, table), names in integers.items():  # one scan per table or view
+            bounds = ", ".join(f'MIN("{name}"), MAX("{name}")' for name in names)
+            [found] = con.execute(f'SELECT {bounds} FROM "{schema}"."{table}"').fetchall()
+            for index, name in enumerate(names):
+                values.setdefault(name, []).extend(v for v in found[2 * index : 2 * index + 2] if v is not None)
         return frozenset(
             name
             for name, found in values.items()
@@ -416,9 +437,11 @@ class LocalViews:
                     f"but the Delta column is {schema.field(name).type}"
                 )
         arrow = read_rows(delta, [name for name, _ in bound.columns])  # the snapshot whose schema was checked
-        # Prepared, clustered on the first DATE column (order_date): a date-range filter skips whole row groups.
-        dates = [name for name, kind in bound.columns if kind.this == T.DATE]
-        order = f' ORDER BY "{dates[0]}"' if dates and self.prepare else ""
+        # Prepared, sorted by the KPI filter's columns (category, gender, then date): a filter then skips
+        # whole row groups, or finds one value throughout, instead of testing every row.
+        names = {name for name, _ in bound.columns}
+        keys = [f'"{name}"' for name in queries.FILTER_COLUMNS if name in names]
+        order = f" ORDER BY {', '.join(keys)}" if keys and self.prepare else ""
         con.register("_delta_rows", arrow)
         try:
             casts = ", ".join(

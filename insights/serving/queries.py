@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 GRAINS = {"day": "order_date", "week": "week_start", "month": "month_start"}
 LEVELS = ("total", "gender", "category", "cell")  # cell = category x gender
+FILTER_COLUMNS = ("category", "gender", "order_date")  # what `where` filters on
 
 
 class Filter(Protocol):

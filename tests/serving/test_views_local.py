@@ -214,30 +214,54 @@ def test_a_distinct_set_counted_at_several_groupings_is_one_bitmap_per_key() -> 
     tsql = (
         "WITH s AS (SELECT DISTINCT customer_id, gender, category FROM gold.sales WHERE order_date >= ?) "
         "SELECT gender, COUNT(DISTINCT customer_id) FROM s GROUP BY gender "
-        "UNION ALL SELECT NULL, COUNT(DISTINCT customer_id) FROM s"
+        "UNION ALL SELECT NULL, COUNT(DISTINCT customer_id) FROM S"
     )
     assert to_duckdb(tsql, frozenset({"customer_id"})) == (
         "WITH s AS MATERIALIZED (SELECT BITSTRING_AGG(customer_id) AS customer_id, gender, category FROM gold.sales "
         "WHERE order_date >= ? GROUP BY gender, category) "
         "SELECT gender, COALESCE(BIT_COUNT(BIT_OR(customer_id)), 0) FROM s GROUP BY gender "
-        "UNION ALL SELECT NULL, COALESCE(BIT_COUNT(BIT_OR(customer_id)), 0) FROM s"
+        "UNION ALL SELECT NULL, COALESCE(BIT_COUNT(BIT_OR(customer_id)), 0) FROM S"
+    )
+    alone = "WITH s AS (SELECT DISTINCT customer_id, gender FROM gold.sales) SELECT COUNT(DISTINCT customer_id) FROM s"
+    assert to_duckdb(alone, frozenset({"customer_id"})) == (
+        "WITH s AS MATERIALIZED (SELECT BITSTRING_AGG(customer_id) AS customer_id, gender FROM gold.sales "
+        "GROUP BY gender) SELECT COALESCE(BIT_COUNT(BIT_OR(customer_id)), 0) FROM s"
     )
 
 
 @pytest.mark.parametrize(
-    "reader",
+    ("cte", "reader"),
     [
-        "SELECT gender, COUNT(*) FROM s GROUP BY gender",  # counts (customer, gender, category) rows
-        "SELECT gender, COUNT(DISTINCT customer_id), SUM(customer_id) FROM s GROUP BY gender",
-        "SELECT customer_id, gender FROM s",  # one row per distinct customer and key
-        "SELECT gender, COUNT(DISTINCT customer_id) FROM s JOIN gold.dim_customer AS c ON c.gender = s.gender "
-        "GROUP BY gender",
+        ("s", "SELECT gender, COUNT(*) FROM s GROUP BY gender"),  # counts (customer, gender, category) rows
+        ("s", "SELECT gender, COUNT(DISTINCT customer_id), SUM(customer_id) FROM s GROUP BY gender"),
+        ("s", "SELECT customer_id, gender FROM s"),  # one row per distinct customer and key
+        ("s", "SELECT COUNT(DISTINCT customer_id) FROM s WHERE customer_id > 10"),
+        (
+            "s",
+            "SELECT s.gender, COUNT(DISTINCT customer_id) FROM s JOIN gold.dim_customer AS c "
+            "ON c.gender = s.gender GROUP BY s.gender",
+        ),
+        ("s", "SELECT COUNT(DISTINCT customer_id) FROM s WHERE gender IN (SELECT gender FROM gold.dim_customer)"),
+        ("s (customer_id, gender, category)", "SELECT COUNT(DISTINCT customer_id) FROM s"),  # names its columns
     ],
 )
-def test_a_distinct_set_read_otherwise_than_by_its_distinct_count_stays_a_set_of_rows(reader: str) -> None:
-    tsql = f"WITH s AS (SELECT DISTINCT customer_id, gender, category FROM gold.sales) {reader}"
-    kept = "SELECT DISTINCT customer_id, gender, category FROM gold.sales"
-    assert kept in to_duckdb(tsql, frozenset({"customer_id"}))
+@pytest.mark.parametrize("alone", [True, False], ids=["alone", "in-a-union"])
+def test_a_distinct_set_read_otherwise_than_by_its_distinct_count_stays_a_set_of_rows(
+    cte: str, reader: str, alone: bool
+) -> None:
+    readers = reader if alone else f"SELECT COUNT(DISTINCT customer_id) FROM s UNION ALL {reader}"
+    tsql = f"WITH {cte} AS (SELECT DISTINCT customer_id, gender, category FROM gold.sales) {readers}"
+    assert "SELECT DISTINCT customer_id, gender, category FROM gold.sales" in to_duckdb(
+        tsql, frozenset({"customer_id"})
+    )
+
+
+def test_a_distinct_set_cut_to_its_first_rows_stays_a_set_of_rows() -> None:
+    tsql = (
+        "WITH s AS (SELECT DISTINCT TOP 3 customer_id, gender FROM gold.sales ORDER BY customer_id) "
+        "SELECT COUNT(DISTINCT customer_id) FROM s"
+    )
+    assert "BIT_OR" not in to_duckdb(tsql, frozenset({"customer_id"}))
 
 
 def test_a_lake_in_a_folder_whose_name_has_a_space_is_read_and_checked(tmp_path: Path) -> None:
