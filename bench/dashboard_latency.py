@@ -33,9 +33,8 @@ from deltalake import write_deltalake
 
 from dashboard.app import readable_grain
 from dashboard.data import state
-from insights.serving import LocalViews
 from insights.serving.kpis import GENDERS, KpiFilter
-from insights.serving.local import BITMAP_MAX_BITS
+from insights.serving.local import BITMAP_MAX_BITS, LocalViews
 from insights.serving.queries import GRAINS
 
 CATEGORIES = {

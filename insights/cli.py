@@ -267,7 +267,8 @@ def dashboard(
     currency: CurrencyOption = DEFAULT_CURRENCY,
 ) -> None:
     """Serve the KPI dashboard on 127.0.0.1 and print its URL (Ctrl-C stops it)."""
-    from insights.serving import ServingConfig, ServingError
+    from insights.serving.config import ServingConfig
+    from insights.serving.local import ServingError
 
     try:
         config = ServingConfig.from_env(kind=serving, lake=lake, workspace=workspace, database=database)
@@ -286,7 +287,7 @@ def demo(
     currency: CurrencyOption = DEFAULT_CURRENCY,
 ) -> None:
     """The platform on one machine: a sample source, the daily pipeline, then the dashboard at a local URL."""
-    from insights.serving import ServingConfig
+    from insights.serving.config import ServingConfig
 
     ensure_installed("dash")  # the dashboard comes last: say what is missing before the pipeline runs
     console.print(f"1/2 Pipeline: {source} -> bronze -> silver -> gold in {lake}")
@@ -296,7 +297,8 @@ def demo(
 
 
 def _serve_dashboard(config, port: int, currency: str) -> None:
-    from insights.serving import ServingError, open_source
+    from insights.serving.config import open_source
+    from insights.serving.local import ServingError
 
     ensure_installed("dash")  # before the checks below: a missing extra is the first thing to fix
 

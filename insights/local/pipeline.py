@@ -33,7 +33,7 @@ from adf_pipelines import (
 )
 from insights.local import preflight
 from insights.local.adf.activities import LocalActivities
-from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource
+from insights.local.adf.bindings import Lake, LocalJobs, SqlServerSource, Translations
 from insights.local.adf.executor import ActivityRun, Executor, PipelineRun
 from insights.local.atomic import write_atomically
 from insights.local.lake_check import check_lake
@@ -42,6 +42,7 @@ from insights_jobs import ENTRY_POINTS
 
 EXTRACT_ACTIVITY = "Copy Changed Rows"
 SILVER_ACTIVITY, GOLD_ACTIVITY = "Build Silver", "Build Gold"
+TRANSLATIONS = Path("control") / "translations.json"  # the source queries' DuckDB text (bindings.Translations)
 
 
 def local_global_parameters(lake: Path) -> dict[str, str]:
@@ -90,8 +91,10 @@ def run_pipeline(
         spark.sparkContext.setLogLevel("ERROR")
         return spark
 
+    translations = Translations(lake / TRANSLATIONS)
+    sql_server = SqlServerSource(source, translations)
     linked_services = {
-        LS_SOURCE: SqlServerSource(source),
+        LS_SOURCE: sql_server,
         LS_LAKE: Lake(lake),
         LS_DATABRICKS: LocalJobs(session=spark_session),
     }
@@ -101,8 +104,10 @@ def run_pipeline(
     def announce(pipeline: str, activity: dict, item: Any) -> None:
         if activity.get("type") in {"DatabricksJob", "ForEach"}:
             console.print(f"▸ {activity['name']} [dim]({activity['type']})[/dim]")
-        if activity.get("type") == "DatabricksJob" and console.is_terminal:
-            ticking.append(_ticker(console, activity["name"]))
+        if activity.get("type") == "DatabricksJob":
+            sql_server.release()  # a job takes minutes: the source's file stays writable meanwhile
+            if console.is_terminal:
+                ticking.append(_ticker(console, activity["name"]))
 
     def report(activity_run: ActivityRun) -> None:
         if activity_run.type == "DatabricksJob" and ticking:
@@ -127,7 +132,11 @@ def run_pipeline(
         started = time.perf_counter()
         console.print(f"Running [bold]{MASTER_PIPELINE}[/bold]: source {source} → lake {lake}")
         with redirect_stdout(sys.stderr):
-            master = executor.run(MASTER_PIPELINE, run_id=run_id)
+            try:
+                master = executor.run(MASTER_PIPELINE, run_id=run_id)
+            finally:
+                sql_server.release()
+        translations.save()
         summary = summarise(master, executor.runs, time.perf_counter() - started)
         _write_run_record(lake, master, executor.runs, summary)
     return summary

@@ -9,6 +9,7 @@ distinct counts over the whole filter's lines, never sums of daily figures. The 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -21,8 +22,8 @@ from pathlib import Path
 import synapse_views
 from insights.local.atomic import write_atomically
 from insights.serving import queries
-from insights.serving.local import LocalViews, ServingError
 from insights.serving.queries import ServingSource
+from insights.serving.versions import gold_versions
 
 GENDERS = ("Female", "Male", "Unknown")
 KEPT_DOCUMENTS = Path("control") / "kpis.json"
@@ -136,50 +137,56 @@ def compute_kpis(lake: Path, filters: KpiFilter) -> dict:
     """The KPI document of `insights kpis --json` for one filter, through the views on the local gold.
 
     The documents of the current gold are kept in `<lake>/control/kpis.json` with the id and version of
-    each gold table they were computed from and a digest of the views and of this code: until either
-    changes, a filter asked again (the summary of a rerun with nothing to extract) is answered from there
-    without loading gold into DuckDB.
+    each gold table and a digest of the views and of this code: until either changes, a filter asked again
+    (the summary of a rerun with nothing to extract) is answered from there, without loading gold into
+    DuckDB or even parsing the views.
     """
+    basis = {"tables": gold_versions(lake), "code": _code_digest()}
+    kept = _kept_documents(lake, basis)
+    key = json.dumps(filters.as_json(), sort_keys=True)
+    if key not in kept:
+        document = _computed(lake, filters)
+        if gold_versions(lake) != basis["tables"]:
+            return document  # gold changed while it loaded: keep nothing
+        kept[key] = document
+        _keep_documents(lake, basis, kept)
+    return kept[key]
+
+
+def _computed(lake: Path, filters: KpiFilter) -> dict:
+    from insights.serving.local import LocalViews, ServingError  # DuckDB and sqlglot: only to compute
+
     try:
-        # one document: each view is read once, from one snapshot
-        source = LocalViews(lake, prepare=False, refresh_seconds=math.inf)
+        source = LocalViews(lake, prepare=False, refresh_seconds=math.inf)  # one snapshot, each view read once
         try:
-            gold = {"tables": source.versions(), "code": _code_digest()}
-            kept = _kept_documents(lake, gold)
-            key = json.dumps(filters.as_json(), sort_keys=True)
-            if key not in kept:
-                document = kpi_document(source, filters)
-                if source.loaded_versions != gold["tables"]:
-                    return document  # gold changed while it loaded: keep nothing
-                kept[key] = document
-                _keep_documents(lake, gold, kept)
-            return kept[key]
+            return kpi_document(source, filters)
         finally:
             source.close()
     except ServingError as error:
         raise KpiError(str(error)) from None
 
 
-def _kept_documents(lake: Path, gold: dict) -> dict[str, dict]:
-    """The kept documents by filter, if they were computed from this gold (otherwise none)."""
+def _kept_documents(lake: Path, basis: dict) -> dict[str, dict]:
+    """The kept documents by filter, if they were computed from this basis (otherwise none)."""
     try:
         kept = json.loads((lake / KEPT_DOCUMENTS).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}  # none yet, or unreadable: computed again and rewritten
-    if not isinstance(kept, dict) or kept.get("gold") != gold or not isinstance(kept.get("documents"), dict):
+    if not isinstance(kept, dict) or kept.get("basis") != basis or not isinstance(kept.get("documents"), dict):
         return {}
     return kept["documents"]
 
 
+@functools.cache
 def _code_digest() -> str:
-    """What a document depends on besides gold: the view files, the queries and this module."""
+    """What a document depends on besides gold: the view files and the code of this package."""
     digest = hashlib.sha256()
-    for path in [*sorted((synapse_views.ROOT / "views").glob("*.sql")), Path(queries.__file__), Path(__file__)]:
+    for path in [*sorted((synapse_views.ROOT / "views").glob("*.sql")), *sorted(Path(__file__).parent.glob("*.py"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
-def _keep_documents(lake: Path, gold: dict, documents: dict[str, dict]) -> None:
-    text = json.dumps({"gold": gold, "documents": documents}, indent=1)
+def _keep_documents(lake: Path, basis: dict, documents: dict[str, dict]) -> None:
+    text = json.dumps({"basis": basis, "documents": documents}, indent=1)
     with suppress(OSError):  # a lake this user cannot write to: the next call computes the document again
         write_atomically(lake / KEPT_DOCUMENTS, lambda path: path.write_text(text, encoding="utf-8"))

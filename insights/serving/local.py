@@ -37,6 +37,7 @@ from sqlglot.errors import ParseError
 import synapse_views
 from insights.serving import queries
 from insights.serving.dialect import OpenRowset, SynapseServerless
+from insights.serving.versions import identity
 from insights_jobs.plain_delta import read_rows
 
 DATABASE = "serving"
@@ -258,10 +259,6 @@ def _within(node: exp.Expression, subtree: exp.Expression) -> bool:
 # --- binding and running -----------------------------------------------------------------------------
 
 
-def _identity(delta: DeltaTable) -> list:
-    return [delta.metadata().id, delta.version()]
-
-
 @dataclass(frozen=True)
 class _Bound:
     view: str
@@ -341,13 +338,8 @@ class LocalViews:
         versions = {}
         for bound in self._bound:
             if bound.table not in versions:
-                versions[bound.table] = _identity(self._open(bound))
+                versions[bound.table] = identity(self._open(bound))
         return versions
-
-    @property
-    def loaded_versions(self) -> dict[str, list]:
-        """The `versions()` of the snapshot the queries read."""
-        return self._current().versions
 
     def _open(self, bound: _Bound) -> DeltaTable:
         try:
@@ -398,7 +390,8 @@ class LocalViews:
         `bitmap_max_bits` (one range across the views: a query may combine their columns)."""
         columns = con.execute(
             "SELECT table_schema, table_name, column_name, data_type IN ('TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT') "
-            "FROM information_schema.columns WHERE table_catalog = current_database()"
+            "FROM information_schema.columns WHERE table_catalog = current_database() "
+            f"AND table_schema <> '{LOADED_SCHEMA}'"  # the queries read the views only
         ).fetchall()
         integers: dict[tuple[str, str], list[str]] = {}
         other: set[str] = set()
@@ -451,7 +444,7 @@ class LocalViews:
             con.execute(f'CREATE TABLE {LOADED_SCHEMA}."{bound.loaded_as}" AS SELECT {casts} FROM _delta_rows{order}')
         finally:
             con.unregister("_delta_rows")
-        return _identity(delta)
+        return identity(delta)
 
     @staticmethod
     def _local_type(con, bound: _Bound, name: str, kind: exp.DataType, arrow: pa.Table) -> str:

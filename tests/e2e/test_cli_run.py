@@ -74,12 +74,12 @@ def test_a_run_says_what_it_does_without_spark_noise_and_prints_revenue_as_peopl
     assert "insights-silver" not in run.stdout and "insights-silver" in run.stderr  # job logs: progress
 
 
-def test_a_rerun_with_nothing_to_extract_imports_neither_spark_nor_pandas(first_run) -> None:
+def test_a_rerun_with_nothing_to_extract_imports_neither_spark_nor_pandas_nor_sqlglot(first_run) -> None:
     source, lake, first = first_run
     assert first.returncode == 0, first.stderr
     heavy = (
         "import atexit, sys; atexit.register(lambda: print("
-        "'imported:', *sorted({'pyspark', 'pandas'} & set(sys.modules)), file=sys.stderr))"
+        "'imported:', *sorted({'pyspark', 'pandas', 'sqlglot'} & set(sys.modules)), file=sys.stderr))"
     )
     rerun = subprocess.run(
         [sys.executable, "-c", f"{heavy}; from insights.cli import main; main()", "run", "--source", str(source),

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from dashboard.data import state
-from insights.serving import LocalViews, ServingConfig, ServingError, SynapseViews, open_source
+from insights.serving.config import ServingConfig, open_source
 from insights.serving.kpis import KpiError, KpiFilter, compute_kpis, kpi_document
-from insights.serving.synapse import connection_string, endpoint
+from insights.serving.local import LocalViews, ServingError
+from insights.serving.synapse import SynapseViews, connection_string, endpoint
 
 WORKSPACE = "syn-cip-dev-k3x9q"
 SERVER = "syn-cip-dev-k3x9q-ondemand.sql.azuresynapse.net"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dashboard import DashboardServer, create_app
-from insights.serving import LocalViews
+from insights.serving.local import LocalViews
 from tests.support.gold import PRODUCTS, fct_rows, many_customers, random_lines, write_gold
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -95,3 +97,14 @@ def test_after_commit_only_changed_rows_are_copied_and_no_change_copies_nothing(
     activities = extract(source, lake, "run-3")
     assert activities["Copy Changed Rows"].output["rowsCopied"] == 1
     assert [(r["CustomerID"], r["Title"]) for r in bronze_rows(lake, "run-3")] == [(1, "Dr.")]
+
+
+def test_the_source_is_opened_once_for_its_queries_and_writable_again_once_released(source: Path) -> None:
+    sql_server = SqlServerSource(source)
+    for _ in range(3):
+        assert sql_server.query("SELECT COUNT(*) AS n FROM SalesLT.Customer").read_all().to_pylist() == [{"n": 2}]
+    write = [sys.executable, "-c", f"import duckdb; duckdb.connect({str(source)!r}).execute('CHECKPOINT')"]
+    held = subprocess.run(write, capture_output=True, text=True, timeout=60)
+    assert held.returncode != 0 and "lock" in held.stderr  # another process cannot write it while it is open
+    sql_server.release()
+    assert subprocess.run(write, capture_output=True, text=True, timeout=60).returncode == 0

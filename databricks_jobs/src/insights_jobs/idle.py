@@ -1,10 +1,11 @@
 """Proof, without Spark, that a job has nothing to do: a daily run with no changes then starts no Spark.
 
-Each check reads only Delta logs (`deltalake`), a few columns of small Parquet files (`plain_delta`: no
-pandas, whose import costs more than the whole check) and the lake folder's listing. It answers True only when
-the job, run, would read nothing and write nothing. Anything it cannot prove (a lake URL rather than a folder,
-no `deltalake` installed, a table missing or not plain, a state `writing`, a quarantined row that waits)
-answers False, and the job runs as usual.
+Each check reads only Delta logs (`deltalake`), a few columns of small Parquet files, the bounds silver's
+Parquet footers record (`plain_delta`: no pandas, whose import costs more than the whole check) and the
+lake folder's listing. It answers True only when the job, run, would read nothing and write nothing.
+Anything it cannot prove (a lake URL rather than a folder, no `deltalake` installed, a table missing or not
+plain, a state `writing`, a quarantined row that waits, a file without bounds) answers False, and the job
+runs as usual.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import glob
 
 from insights_jobs import lake
 from insights_jobs.contract import QUARANTINE, TABLES
-from insights_jobs.plain_delta import plain_rows
+from insights_jobs.plain_delta import plain_rows, timestamp_bounds
 
 
 def _local(root: str) -> bool:
@@ -53,7 +54,6 @@ def gold_is_idle(root: str) -> bool:
     equal the state's (the gold job would find no change and write nothing)."""
     if not _local(root):
         return False
-    import pyarrow.compute as pc
     from deltalake import DeltaTable
 
     from insights_jobs.gold import GOLD_TABLES, SOURCES
@@ -67,16 +67,13 @@ def gold_is_idle(root: str) -> bool:
     if any(row.get("writing") for row in before.values()):  # (a state older than the column: not writing)
         return False
     for table in SOURCES:
-        header = table == "sales_order_header"
-        silver = plain_rows(lake.silver(root, table), ["_updated_at", "order_date"] if header else ["_updated_at"])
-        if silver is None:
-            return False
         consumed = before.get(table, {})
-        if pc.max(silver["_updated_at"]).as_py() != consumed.get("consumed_until"):
+        updated = timestamp_bounds(lake.silver(root, table), "_updated_at")
+        if updated is None or updated[1] != consumed.get("consumed_until"):
             return False
-        if header:
-            bounds = pc.min_max(silver["order_date"]).as_py()
-            dates = tuple(None if d is None else d.date() for d in (bounds["min"], bounds["max"]))
+        if table == "sales_order_header":
+            bounds = timestamp_bounds(lake.silver(root, table), "order_date")
+            dates = bounds and tuple(None if d is None else d.date() for d in bounds)
             if dates != (consumed.get("first_order_date"), consumed.get("last_order_date")):
                 return False
     return True

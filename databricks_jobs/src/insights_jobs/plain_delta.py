@@ -8,12 +8,16 @@ more than the reads (the idle checks, the lake check, loading gold for the KPIs)
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
 if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
+
+EPOCH = datetime(1970, 1, 1)  # where a Parquet timestamp counts from (in UTC)
 
 
 def data_files(table: DeltaTable) -> list[str]:
@@ -27,13 +31,9 @@ def plain_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa
     not plain (partitions, deletion vectors, column mapping)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from deltalake import DeltaTable
 
-    if isinstance(source, str):
-        if not DeltaTable.is_deltatable(source):
-            return None
-        source = DeltaTable(source)
-    if source.protocol().min_reader_version != 1 or source.metadata().partition_columns:
+    source = _plain_table(source)
+    if source is None:
         return None
     schema = _plain(pa.schema(source.schema()))
     target = pa.schema([schema.field(name) for name in columns]) if columns else schema  # KeyError: no column
@@ -47,6 +47,39 @@ def plain_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa
     return pa.concat_tables(parts) if parts else pa.Table.from_batches([], schema=target)
 
 
+def timestamp_bounds(source: str, column: str) -> tuple[datetime | None, datetime | None] | None:
+    """The earliest and latest value of a timestamp column as naive UTC, from the statistics in the Parquet
+    footers of the table's files: no value is read, and no pandas imported (which pyarrow needs to box a
+    zoned statistic, so the raw microseconds are read instead). NULLs are left out, as by MIN and MAX;
+    (None, None) without a value. None when there is no plain table at the path, or a file holds values
+    without recorded bounds, or not in microseconds (Delta's timestamps)."""
+    import pyarrow.parquet as pq
+
+    table = _plain_table(source)
+    if table is None:
+        return None
+    bounds = []
+    for path in data_files(table):
+        footer = pq.ParquetFile(path).metadata
+        leaves = [footer.schema.column(i).path for i in range(footer.num_columns)]
+        if column not in leaves:
+            continue  # a file written before the column: NULL there
+        index = leaves.index(column)
+        if json.loads(footer.schema.column(index).logical_type.to_json()).get("timeUnit") != "microseconds":
+            return None
+        for group in range(footer.num_row_groups):
+            chunk = footer.row_group(group).column(index)
+            stats = chunk.statistics
+            nulls = stats.null_count if stats is not None and stats.has_null_count else None
+            if stats is not None and stats.has_min_max:
+                bounds += [stats.min_raw, stats.max_raw]
+            elif chunk.num_values and chunk.num_values != nulls:
+                return None  # values, but no bounds recorded for them
+    if not bounds:
+        return None, None
+    return EPOCH + timedelta(microseconds=min(bounds)), EPOCH + timedelta(microseconds=max(bounds))
+
+
 def read_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa.Table:
     """The table's columns: as `plain_rows` when the table is plain, else through deltalake's reader."""
     rows = plain_rows(source, columns)
@@ -56,6 +89,19 @@ def read_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa.
         table = source if isinstance(source, DeltaTable) else DeltaTable(source)
         rows = table.to_pyarrow_table(columns=columns)
     return rows
+
+
+def _plain_table(source: str | DeltaTable) -> DeltaTable | None:
+    """The table, if there is one at the path and it is plain."""
+    from deltalake import DeltaTable
+
+    if isinstance(source, str):
+        if not DeltaTable.is_deltatable(source):
+            return None
+        source = DeltaTable(source)
+    if source.protocol().min_reader_version != 1 or source.metadata().partition_columns:
+        return None
+    return source
 
 
 def _plain(schema: pa.Schema) -> pa.Schema:

@@ -6,18 +6,24 @@ the factory's identity and Databricks jobs by id; here each is bound to a local 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from importlib.metadata import entry_points
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import EntryPoints, PackageNotFoundError, distribution, version
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
-import sqlglot
 
+from insights.local.atomic import write_atomically
 from insights.local.source.db import connect
 
 JOBS_DISTRIBUTION = "insights-jobs"
+POINT_IN_TIME = re.compile(r"'\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?'")  # a T-SQL literal, quotes included
 
 
 class BindingError(RuntimeError):
@@ -30,23 +36,89 @@ def _adf_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
     return widen.get(arrow_type, arrow_type)
 
 
+class Translations:
+    """T-SQL to DuckDB SQL with sqlglot, kept in a file from one run to the next.
+
+    A daily run sends the source the queries of the run before (the schema check, each table's watermark
+    lookup), and translating them is most of a run with nothing to extract: importing sqlglot and building
+    its two dialects. A literal point in time (a watermark) is data, so a translation is kept with each one
+    as a stand-in, and applies to every query that differs only there. The file holds the last run's
+    translations under sqlglot's version; one that cannot be read is translated again.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self._kept = self._read()
+        self._used: dict[str, str] = {}  # this run's, saved for the next (the source's threads share it)
+
+    def duckdb(self, tsql: str) -> str:
+        values = POINT_IN_TIME.findall(tsql)
+        stand_ins = [f"'0001-01-01T00:00:00.{index:07d}'" for index in range(len(values))]
+        order = iter(stand_ins)
+        template = POINT_IN_TIME.sub(lambda _: next(order), tsql)
+        text = self._kept.get(template)
+        if text is None:
+            text = _transpiled(template)
+            if any(template.count(s) != 1 or text.count(s) != 1 for s in stand_ins):
+                return _transpiled(tsql)  # a stand-in did not come through as itself: this query is not kept
+        self._used[template] = text
+        for stand_in, value in zip(stand_ins, values, strict=True):
+            text = text.replace(stand_in, value)
+        return text
+
+    def save(self) -> None:
+        """Keep this run's translations in place of the last run's."""
+        if self.path is None or self._used == self._kept:
+            return
+        text = json.dumps({"sqlglot": version("sqlglot"), "queries": self._used}, indent=1)
+        with suppress(OSError):  # a lake this user cannot write to: the next run translates again
+            write_atomically(self.path, lambda path: path.write_text(text, encoding="utf-8"))
+
+    def _read(self) -> dict[str, str]:
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8")) if self.path else None
+        except (OSError, ValueError):
+            return {}  # none yet, or unreadable
+        if not isinstance(kept, dict) or kept.get("sqlglot") != version("sqlglot"):
+            return {}
+        queries = kept.get("queries")
+        if not isinstance(queries, dict) or not all(isinstance(text, str) for text in queries.values()):
+            return {}
+        return queries
+
+
+def _transpiled(tsql: str) -> str:
+    import sqlglot  # here: a run that asks only the queries of the last one never imports it
+
+    try:
+        return sqlglot.transpile(tsql, read="tsql", write="duckdb")[0]
+    except sqlglot.errors.ParseError as error:
+        raise BindingError(f"not valid T-SQL: {error}\n{tsql}") from None
+
+
 @dataclass(frozen=True)
 class SqlServerSource:
     """`ls_sqlserver_source`: T-SQL translated with sqlglot and run on the DuckDB stand-in."""
 
     database: Path
+    translations: Translations = field(default_factory=Translations)
 
-    def translate(self, tsql: str) -> str:
-        try:
-            return sqlglot.transpile(tsql, read="tsql", write="duckdb")[0]
-        except sqlglot.errors.ParseError as error:
-            raise BindingError(f"not valid T-SQL: {error}\n{tsql}") from None
+    @cached_property
+    def _database(self) -> duckdb.DuckDBPyConnection:
+        """Opened once for many queries: opening the file costs more than a watermark lookup."""
+        return connect(self.database, read_only=True)
+
+    def release(self) -> None:
+        """Close the file (a later query opens it again): while it is open, no other process can write it."""
+        database = self.__dict__.pop("_database", None)
+        if database is not None:
+            database.close()
 
     def query(self, tsql: str, batch_size: int = 256_000) -> pa.RecordBatchReader:
         """Run a query and stream the rows in ADF's interim types (uniqueidentifier arrives as text)."""
-        connection = connect(self.database, read_only=True)
-        reader = connection.sql(self.translate(tsql)).to_arrow_reader(batch_size=batch_size)
-        schema = pa.schema([field.with_type(_adf_arrow_type(field.type)) for field in reader.schema])
+        cursor = self._database.cursor()  # a connection of its own for each thread's query
+        reader = cursor.sql(self.translations.duckdb(tsql)).to_arrow_reader(batch_size=batch_size)
+        schema = pa.schema([column.with_type(_adf_arrow_type(column.type)) for column in reader.schema])
         if schema == reader.schema:
             return reader
         return pa.RecordBatchReader.from_batches(schema, (batch.cast(schema) for batch in reader))
@@ -80,12 +152,12 @@ class LocalJobs:
     session: Callable[[], Any] | None = None
 
     def run(self, job_id: str, parameters: dict[str, Any]) -> Any:
-        scripts = [
-            script
-            for script in entry_points(group="console_scripts", name=job_id)
-            if script.dist is not None and script.dist.name == JOBS_DISTRIBUTION
-        ]
+        try:  # the wheel's own entry points: not every installed distribution's
+            found = distribution(JOBS_DISTRIBUTION).entry_points
+        except PackageNotFoundError:
+            found = EntryPoints()
+        scripts = found.select(group="console_scripts", name=job_id)
         if not scripts:
             raise BindingError(f"job {job_id!r} is not an entry point of the {JOBS_DISTRIBUTION} wheel")
         argv = [arg for key, value in parameters.items() for arg in (f"--{key.replace('_', '-')}", str(value))]
-        return scripts[0].load()(argv, session=self.session)
+        return next(iter(scripts)).load()(argv, session=self.session)
