@@ -29,6 +29,7 @@ from pyspark.sql import functions as F
 
 from insights_jobs import lake
 from insights_jobs.gold import GOLD_TABLES, SOURCES, agg_daily_sales, dim_customer, dim_date, dim_product, fct_sales
+from insights_jobs.small_frames import small_frame
 from insights_jobs.storage import Storage
 from insights_jobs.summary import GoldSummary
 
@@ -193,7 +194,7 @@ class GoldJob:
              self.run_id, self.started_at, writing)
             for t in SOURCES
         ]  # fmt: skip
-        self.storage.overwrite(lake.gold_state(self.root), self.spark.createDataFrame(rows, STATE_SCHEMA))
+        self.storage.overwrite(lake.gold_state(self.root), small_frame(self.spark, rows, STATE_SCHEMA))
 
     # ----------------------------------------------------------------------------------------- builds
     def _write(self, table: str, rows: int) -> None:
@@ -201,7 +202,7 @@ class GoldJob:
 
     def _rebuild_dim_date(self, consumed: Consumed) -> None:
         """dim_date over the years of the order dates the marks query found (no second scan of the orders)."""
-        bounds = self.spark.createDataFrame([(d,) for d in consumed.order_dates], "order_date date")
+        bounds = small_frame(self.spark, [(d,) for d in consumed.order_dates], "order_date date")
         self._write("dim_date", self.storage.overwrite(self.path("dim_date"), dim_date.dim_date(bounds)))
 
     def _full(self, silver: dict[str, DataFrame], now: Consumed) -> None:

@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from insights_jobs.contract import UNKNOWN
 from insights_jobs.reference import title_gender
+from insights_jobs.small_frames import small_frame
 
 
 def with_gender(customers: DataFrame) -> DataFrame:
@@ -24,7 +25,8 @@ def with_top_level_category(categories: DataFrame) -> DataFrame:
     parents = {
         row[0]: row[1] for row in categories.select("product_category_id", "parent_product_category_id").collect()
     }
-    tops = categories.sparkSession.createDataFrame(
+    tops = small_frame(
+        categories.sparkSession,
         [(cid, top_level(cid, parents)) for cid in parents],
         "product_category_id int, top_level_category_id int",
     )

@@ -26,6 +26,7 @@ from insights_jobs.silver.validate import (
     parse,
     passing,
 )
+from insights_jobs.small_frames import small_frame
 from insights_jobs.storage import Storage
 from insights_jobs.summary import SilverSummary, TableResult
 
@@ -150,7 +151,7 @@ class SilverJob:
                 parents[ref.parent] = self.storage.read(path, columns=list(parent.silver_key))
             else:
                 types = [f"{k} {parent.columns[c]}" for k, c in zip(parent.silver_key, parent.key, strict=True)]
-                parents[ref.parent] = self.spark.createDataFrame([], ", ".join(types))
+                parents[ref.parent] = small_frame(self.spark, [], ", ".join(types))
         return parents
 
     def _table(self, spec: TableSpec) -> TableResult | None:

@@ -1,0 +1,29 @@
+"""A few rows of Python values as a DataFrame, built from literals in the JVM.
+
+`createDataFrame(rows)` pickles the rows for a Python worker to read back, and starting that worker costs
+a new JVM's run two to three seconds (docs/benchmarks.md): the jobs build their small frames (a run's gold
+state, the order-date bounds, the category tree's top levels) from literals instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
+
+_REAL = "_real"  # False on the row of NULLs that types every column nullable, as a DDL schema declares it
+
+
+def small_frame(spark: SparkSession, rows: Sequence[Sequence[Any]], schema: str | StructType) -> DataFrame:
+    """`rows` (tuples in the order of `schema`'s columns) with exactly `schema`, as `createDataFrame` gives."""
+    struct = StructType.fromDDL(schema) if isinstance(schema, str) else schema
+
+    def row(values: Sequence[Any], real: bool) -> Any:
+        columns = [F.lit(v).cast(f.dataType).alias(f.name) for v, f in zip(values, struct.fields, strict=True)]
+        return F.struct(F.lit(real).alias(_REAL), *columns)
+
+    literals = [row([None] * len(struct.fields), real=False), *(row(values, real=True) for values in rows)]
+    return spark.range(1).select(F.inline(F.array(*literals))).filter(_REAL).drop(_REAL)
