@@ -17,6 +17,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from importlib.metadata import version
 from pathlib import Path
 
 import synapse_views
@@ -24,8 +25,10 @@ from insights.local.atomic import write_atomically
 from insights.serving import queries
 from insights.serving.queries import ServingSource
 from insights.serving.versions import gold_versions
+from insights_jobs import plain_delta
 
 GENDERS = ("Female", "Male", "Unknown")
+ENGINES = ("duckdb", "sqlglot", "deltalake", "pyarrow")  # a kept document is only as current as these
 KEPT_DOCUMENTS = Path("control") / "kpis.json"
 
 
@@ -179,10 +182,14 @@ def _kept_documents(lake: Path, basis: dict) -> dict[str, dict]:
 
 @functools.cache
 def _code_digest() -> str:
-    """What a document depends on besides gold: the view files and the code of this package."""
+    """What a document depends on besides gold: the view files, the code that reads them (this package,
+    `synapse_views`, the Delta reader) and the engines' versions."""
     digest = hashlib.sha256()
-    for path in [*sorted((synapse_views.ROOT / "views").glob("*.sql")), *sorted(Path(__file__).parent.glob("*.py"))]:
+    views = sorted((synapse_views.ROOT / "views").glob("*.sql"))
+    code = [*sorted(Path(__file__).parent.glob("*.py")), *sorted(synapse_views.ROOT.glob("*.py"))]
+    for path in [*views, *code, Path(plain_delta.__file__)]:
         digest.update(path.read_bytes())
+    digest.update(" ".join(version(name) for name in ENGINES).encode())
     return digest.hexdigest()
 
 

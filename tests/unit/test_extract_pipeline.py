@@ -38,13 +38,17 @@ def source(tmp_path: Path) -> Path:
 
 def extract(source: Path, lake: Path, run_id: str):
     factory = load_factory(global_parameters=local_global_parameters(lake))
-    bindings = {"ls_sqlserver_source": SqlServerSource(source), "ls_lake": Lake(lake), "ls_databricks": LocalJobs()}
+    sql_server = SqlServerSource(source)
+    bindings = {"ls_sqlserver_source": sql_server, "ls_lake": Lake(lake), "ls_databricks": LocalJobs()}
     executor = Executor(factory, LocalActivities(factory, bindings).handlers())
-    run = executor.run(
-        "pl_extract_table",
-        {"schemaName": "SalesLT", "tableName": "Customer", "runId": run_id, "loadDate": "2024-01-03"},
-        trigger_time=datetime.fromisoformat("2024-01-03T06:00:00+00:00"),
-    )
+    try:
+        run = executor.run(
+            "pl_extract_table",
+            {"schemaName": "SalesLT", "tableName": "Customer", "runId": run_id, "loadDate": "2024-01-03"},
+            trigger_time=datetime.fromisoformat("2024-01-03T06:00:00+00:00"),
+        )
+    finally:
+        sql_server.release()
     assert run.status == "Succeeded", run.error
     return {a.name: a for a in run.activity_runs}
 
@@ -99,7 +103,7 @@ def test_after_commit_only_changed_rows_are_copied_and_no_change_copies_nothing(
     assert [(r["CustomerID"], r["Title"]) for r in bronze_rows(lake, "run-3")] == [(1, "Dr.")]
 
 
-def test_the_source_is_opened_once_for_its_queries_and_writable_again_once_released(source: Path) -> None:
+def test_the_source_stays_open_for_its_queries_and_is_writable_again_once_released(source: Path) -> None:
     sql_server = SqlServerSource(source)
     for _ in range(3):
         assert sql_server.query("SELECT COUNT(*) AS n FROM SalesLT.Customer").read_all().to_pylist() == [{"n": 2}]

@@ -1,4 +1,4 @@
-"""`timestamp_bounds`: a timestamp column's earliest and latest value from the Parquet footers of a Delta table
+"""`timestamp_bounds`: timestamp columns' earliest and latest values from the Parquet footers of a Delta table
 written by delta-rs (as the local seam writes silver), against the values written."""
 
 from __future__ import annotations
@@ -30,21 +30,21 @@ def test_bounds_span_every_file_leave_nulls_out_and_read_as_naive_utc(tmp_path: 
     written(tmp_path / "t", first)
     written(tmp_path / "t", second, writer_properties=WriterProperties(max_row_group_size=1))  # a group per row
     values = naive(first + second)
-    assert timestamp_bounds(str(tmp_path / "t"), "at") == (min(values), max(values))
+    assert timestamp_bounds(str(tmp_path / "t"), ["at"]) == {"at": (min(values), max(values))}
 
 
 def test_a_file_written_before_the_column_counts_as_nulls(tmp_path: Path) -> None:
     write_deltalake(str(tmp_path / "t"), pa.table({"id": [1, 2]}))
     later = [datetime(2024, 1, 1, tzinfo=UTC) + timedelta(hours=h) for h in (5, 1, 3)]
     written(tmp_path / "t", later, schema_mode="merge")
-    assert timestamp_bounds(str(tmp_path / "t"), "at") == (min(naive(later)), max(naive(later)))
+    assert timestamp_bounds(str(tmp_path / "t"), ["at"]) == {"at": (min(naive(later)), max(naive(later)))}
 
 
 def test_without_a_value_the_bounds_are_none(tmp_path: Path) -> None:
     written(tmp_path / "nulls", [None, None])
     write_deltalake(str(tmp_path / "empty"), pa.table({"id": pa.array([], pa.int64()), "at": pa.array([], ZONED)}))
-    assert timestamp_bounds(str(tmp_path / "nulls"), "at") == (None, None)
-    assert timestamp_bounds(str(tmp_path / "empty"), "at") == (None, None)
+    assert timestamp_bounds(str(tmp_path / "nulls"), ["at"]) == {"at": (None, None)}
+    assert timestamp_bounds(str(tmp_path / "empty"), ["at"]) == {"at": (None, None)}
 
 
 def test_what_the_footers_cannot_prove_is_none(tmp_path: Path) -> None:
@@ -52,6 +52,6 @@ def test_what_the_footers_cannot_prove_is_none(tmp_path: Path) -> None:
     written(tmp_path / "unrecorded", [datetime(2024, 1, 1, tzinfo=UTC)], writer_properties=no_statistics)
     naive_time = pa.table({"at": pa.array([datetime(2024, 1, 1)], pa.timestamp("us"))})
     write_deltalake(str(tmp_path / "reader-features"), naive_time)  # timestampNtz: not a plain table
-    assert timestamp_bounds(str(tmp_path / "unrecorded"), "at") is None
-    assert timestamp_bounds(str(tmp_path / "reader-features"), "at") is None
-    assert timestamp_bounds(str(tmp_path / "no-table"), "at") is None
+    assert timestamp_bounds(str(tmp_path / "unrecorded"), ["at"]) is None
+    assert timestamp_bounds(str(tmp_path / "reader-features"), ["at"]) is None
+    assert timestamp_bounds(str(tmp_path / "no-table"), ["at"]) is None

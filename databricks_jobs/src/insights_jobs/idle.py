@@ -68,12 +68,13 @@ def gold_is_idle(root: str) -> bool:
         return False
     for table in SOURCES:
         consumed = before.get(table, {})
-        updated = timestamp_bounds(lake.silver(root, table), "_updated_at")
-        if updated is None or updated[1] != consumed.get("consumed_until"):
+        header = table == "sales_order_header"
+        columns = ["_updated_at", "order_date"] if header else ["_updated_at"]
+        bounds = timestamp_bounds(lake.silver(root, table), columns)
+        if bounds is None or bounds["_updated_at"][1] != consumed.get("consumed_until"):
             return False
-        if table == "sales_order_header":
-            bounds = timestamp_bounds(lake.silver(root, table), "order_date")
-            dates = bounds and tuple(None if d is None else d.date() for d in bounds)
+        if header:
+            dates = tuple(None if d is None else d.date() for d in bounds["order_date"])
             if dates != (consumed.get("first_order_date"), consumed.get("last_order_date")):
                 return False
     return True

@@ -47,8 +47,10 @@ def plain_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa
     return pa.concat_tables(parts) if parts else pa.Table.from_batches([], schema=target)
 
 
-def timestamp_bounds(source: str, column: str) -> tuple[datetime | None, datetime | None] | None:
-    """The earliest and latest value of a timestamp column as naive UTC, from the statistics in the Parquet
+def timestamp_bounds(
+    source: str | DeltaTable, columns: list[str]
+) -> dict[str, tuple[datetime | None, datetime | None]] | None:
+    """Per timestamp column, its earliest and latest value as naive UTC, from the statistics in the Parquet
     footers of the table's files: no value is read, and no pandas imported (which pyarrow needs to box a
     zoned statistic, so the raw microseconds are read instead). NULLs are left out, as by MIN and MAX;
     (None, None) without a value. None when there is no plain table at the path, or a file holds values
@@ -58,26 +60,30 @@ def timestamp_bounds(source: str, column: str) -> tuple[datetime | None, datetim
     table = _plain_table(source)
     if table is None:
         return None
-    bounds = []
+    raw: dict[str, list[int]] = {column: [] for column in columns}
     for path in data_files(table):
-        footer = pq.ParquetFile(path).metadata
+        footer = pq.read_metadata(path)
         leaves = [footer.schema.column(i).path for i in range(footer.num_columns)]
-        if column not in leaves:
-            continue  # a file written before the column: NULL there
-        index = leaves.index(column)
-        if json.loads(footer.schema.column(index).logical_type.to_json()).get("timeUnit") != "microseconds":
-            return None
-        for group in range(footer.num_row_groups):
-            chunk = footer.row_group(group).column(index)
-            stats = chunk.statistics
-            nulls = stats.null_count if stats is not None and stats.has_null_count else None
-            if stats is not None and stats.has_min_max:
-                bounds += [stats.min_raw, stats.max_raw]
-            elif chunk.num_values and chunk.num_values != nulls:
-                return None  # values, but no bounds recorded for them
-    if not bounds:
-        return None, None
-    return EPOCH + timedelta(microseconds=min(bounds)), EPOCH + timedelta(microseconds=max(bounds))
+        for column in columns:
+            if column not in leaves:
+                continue  # a file written before the column: NULL there
+            index = leaves.index(column)
+            if json.loads(footer.schema.column(index).logical_type.to_json()).get("timeUnit") != "microseconds":
+                return None
+            for group in range(footer.num_row_groups):
+                chunk = footer.row_group(group).column(index)
+                stats = chunk.statistics
+                nulls = stats.null_count if stats is not None and stats.has_null_count else None
+                if stats is not None and stats.has_min_max:
+                    raw[column] += [stats.min_raw, stats.max_raw]
+                elif chunk.num_values and chunk.num_values != nulls:
+                    return None  # values, but no bounds recorded for them
+    return {
+        column: (EPOCH + timedelta(microseconds=min(found)), EPOCH + timedelta(microseconds=max(found)))
+        if found
+        else (None, None)
+        for column, found in raw.items()
+    }
 
 
 def read_rows(source: str | DeltaTable, columns: list[str] | None = None) -> pa.Table:

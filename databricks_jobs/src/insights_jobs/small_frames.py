@@ -12,14 +12,21 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StructType, _parse_datatype_string
 
 _REAL = "_real"  # False on the row of NULLs that types every column nullable, as a DDL schema declares it
 
 
-def small_frame(spark: SparkSession, rows: Sequence[Sequence[Any]], schema: str | StructType) -> DataFrame:
-    """`rows` (tuples in the order of `schema`'s columns) with exactly `schema`, as `createDataFrame` gives."""
-    struct = StructType.fromDDL(schema) if isinstance(schema, str) else schema
+def struct_type(ddl: str) -> StructType:
+    """A DDL schema (`"a int, b string"`) as a StructType, on the Databricks runtime's Spark 3.5 as on
+    Spark 4 (`StructType.fromDDL` is Spark 4's)."""
+    return _parse_datatype_string(ddl)
+
+
+def small_frame(spark: SparkSession, rows: Sequence[Sequence[Any]], ddl: str) -> DataFrame:
+    """`rows` (tuples of values of the columns' types, in the schema's order: cast, not checked) with the
+    schema `createDataFrame(rows, ddl)` gives."""
+    struct = struct_type(ddl)
 
     def row(values: Sequence[Any], real: bool) -> Any:
         columns = [F.lit(v).cast(f.dataType).alias(f.name) for v, f in zip(values, struct.fields, strict=True)]

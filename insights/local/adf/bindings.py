@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import cached_property
 from importlib.metadata import EntryPoints, PackageNotFoundError, distribution, version
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from insights.local.source.db import connect
 
 JOBS_DISTRIBUTION = "insights-jobs"
 POINT_IN_TIME = re.compile(r"'\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,7})?'")  # a T-SQL literal, quotes included
+STAND_IN = re.compile(r"'0001-01-01T00:00:00\.(\d{7})'")  # what Translations keeps in a point in time's place
 
 
 class BindingError(RuntimeError):
@@ -51,20 +52,17 @@ class Translations:
         self._kept = self._read()
         self._used: dict[str, str] = {}  # this run's, saved for the next (the source's threads share it)
 
-    def duckdb(self, tsql: str) -> str:
+    def to_duckdb(self, tsql: str) -> str:
         values = POINT_IN_TIME.findall(tsql)
-        stand_ins = [f"'0001-01-01T00:00:00.{index:07d}'" for index in range(len(values))]
-        order = iter(stand_ins)
-        template = POINT_IN_TIME.sub(lambda _: next(order), tsql)
+        order = iter(range(len(values)))
+        template = POINT_IN_TIME.sub(lambda _: _stand_in(next(order)), tsql)
         text = self._kept.get(template)
-        if text is None:
+        if text is None or not _keeps_stand_ins(text, len(values)):
             text = _transpiled(template)
-            if any(template.count(s) != 1 or text.count(s) != 1 for s in stand_ins):
+            if not (_keeps_stand_ins(template, len(values)) and _keeps_stand_ins(text, len(values))):
                 return _transpiled(tsql)  # a stand-in did not come through as itself: this query is not kept
         self._used[template] = text
-        for stand_in, value in zip(stand_ins, values, strict=True):
-            text = text.replace(stand_in, value)
-        return text
+        return STAND_IN.sub(lambda found: values[int(found[1])], text)  # one pass: a value is never read again
 
     def save(self) -> None:
         """Keep this run's translations in place of the last run's."""
@@ -87,6 +85,15 @@ class Translations:
         return queries
 
 
+def _stand_in(index: int) -> str:
+    return f"'0001-01-01T00:00:00.{index:07d}'"
+
+
+def _keeps_stand_ins(text: str, count: int) -> bool:
+    """Whether each of the first `count` stand-ins is in `text` once, and no other."""
+    return sorted(STAND_IN.findall(text)) == [f"{index:07d}" for index in range(count)]
+
+
 def _transpiled(tsql: str) -> str:
     import sqlglot  # here: a run that asks only the queries of the last one never imports it
 
@@ -96,28 +103,34 @@ def _transpiled(tsql: str) -> str:
         raise BindingError(f"not valid T-SQL: {error}\n{tsql}") from None
 
 
-@dataclass(frozen=True)
+@dataclass
 class SqlServerSource:
     """`ls_sqlserver_source`: T-SQL translated with sqlglot and run on the DuckDB stand-in."""
 
     database: Path
     translations: Translations = field(default_factory=Translations)
+    # Opened once for many queries (opening the file costs more than a watermark lookup), under a lock: the
+    # extract's threads share it
+    _connection: duckdb.DuckDBPyConnection | None = field(default=None, init=False, repr=False)
+    _opening: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    @cached_property
-    def _database(self) -> duckdb.DuckDBPyConnection:
-        """Opened once for many queries: opening the file costs more than a watermark lookup."""
-        return connect(self.database, read_only=True)
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        with self._opening:
+            if self._connection is None:
+                self._connection = connect(self.database, read_only=True)
+            return self._connection
 
     def release(self) -> None:
         """Close the file (a later query opens it again): while it is open, no other process can write it."""
-        database = self.__dict__.pop("_database", None)
-        if database is not None:
-            database.close()
+        with self._opening:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def query(self, tsql: str, batch_size: int = 256_000) -> pa.RecordBatchReader:
         """Run a query and stream the rows in ADF's interim types (uniqueidentifier arrives as text)."""
-        cursor = self._database.cursor()  # a connection of its own for each thread's query
-        reader = cursor.sql(self.translations.duckdb(tsql)).to_arrow_reader(batch_size=batch_size)
+        cursor = self._open().cursor()  # a connection of its own for each thread's query
+        reader = cursor.sql(self.translations.to_duckdb(tsql)).to_arrow_reader(batch_size=batch_size)
         schema = pa.schema([column.with_type(_adf_arrow_type(column.type)) for column in reader.schema])
         if schema == reader.schema:
             return reader

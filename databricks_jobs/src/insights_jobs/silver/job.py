@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import StructType
 
 from insights_jobs import bronze, lake
 from insights_jobs.contract import BY_SOURCE, QUARANTINE, TableSpec, waves
@@ -26,7 +25,7 @@ from insights_jobs.silver.validate import (
     parse,
     passing,
 )
-from insights_jobs.small_frames import small_frame
+from insights_jobs.small_frames import small_frame, struct_type
 from insights_jobs.storage import Storage
 from insights_jobs.summary import SilverSummary, TableResult
 
@@ -198,7 +197,7 @@ class SilverJob:
 
     def _ensure_quarantine(self) -> None:
         """`_quarantine` exists after every run, empty when nothing was ever rejected."""
-        self.storage.create(self.quarantine_path, StructType.fromDDL(QUARANTINE.schema))
+        self.storage.create(self.quarantine_path, struct_type(QUARANTINE.schema))
 
 
 def run_silver(
