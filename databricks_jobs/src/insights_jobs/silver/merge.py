@@ -49,7 +49,7 @@ def resolutions(open_rows: DataFrame, silver: DataFrame, spec: TableSpec, run_id
         F.col(spec.silver_version).alias("_silver_version"),
     )
     rejected_version = F.coalesce(
-        F.get_json_object("payload", f"$.{spec.version}").try_cast("timestamp"),
+        F.expr(f"try_cast(get_json_object(payload, '$.{spec.version}') AS timestamp)"),  # (Column.try_cast: Spark 4)
         F.lit(EPOCH).cast("timestamp"),
     )
     return (
