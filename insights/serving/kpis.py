@@ -140,9 +140,9 @@ def compute_kpis(lake: Path, filters: KpiFilter) -> dict:
     """The KPI document of `insights kpis --json` for one filter, through the views on the local gold.
 
     The documents of the current gold are kept in `<lake>/control/kpis.json` with the id and version of
-    each gold table and a digest of the views and of this code: until either changes, a filter asked again
-    (the summary of a rerun with nothing to extract) is answered from there, without loading gold into
-    DuckDB or even parsing the views.
+    each gold table and a digest of the views, the code that reads them and the engines' versions
+    (`_code_digest`): until either changes, a filter asked again (the summary of a rerun with nothing to
+    extract) is answered from there, without loading gold into DuckDB or even parsing the views.
     """
     basis = {"tables": gold_versions(lake), "code": _code_digest()}
     kept = _kept_documents(lake, basis)
